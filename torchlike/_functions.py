@@ -1,0 +1,1047 @@
+"""The public functional API (`torchlike.add`, ...) and Tensor methods, all thin layers over
+the op table: each reaches `call(op, dynamic_args, static_args)`."""
+from __future__ import annotations
+
+import builtins
+import collections
+import math
+
+import jax.numpy as jnp
+import numpy as np
+
+from . import _dtype as D
+from ._ops import linalg as _linalg_ops  # noqa: F401  (registers ops)
+from ._ops import pointwise as _pw_ops  # noqa: F401
+from ._ops import reduce as _red_ops  # noqa: F401
+from ._ops import shape as S
+from ._ops.registry import TABLE
+from ._tensor import Tensor, _new, _wrap_dim, call, commit, inplace, write_out, check_inplace
+
+_SCALARS = (builtins.bool, builtins.int, builtins.float, builtins.complex)
+T = TABLE
+
+
+def _t(x):
+    """Tensor or Python scalar -> usable arg (numpy arrays and lists become tensors)."""
+    if isinstance(x, (Tensor,) + _SCALARS) or x is None:
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    from ._creation import tensor
+    return tensor(x)
+
+
+def _dims(dim, ndim):
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        if len(dim) == 0:
+            return None
+        return tuple(sorted(_wrap_dim(d, ndim) for d in dim))
+    return (_wrap_dim(dim, ndim),)
+
+
+def _out(r, out):
+    return r if out is None else write_out(out, r)
+
+
+# ------------------------------------------------------------------ generic op wrappers
+
+
+def _binary(name):
+    op = T[name]
+
+    def f(input, other, *, out=None):
+        return _out(call(op, (_t(input), _t(other)), ()), out)
+    f.__name__ = name
+    return f
+
+
+def _unary(name):
+    op = T[name]
+
+    def f(input, *, out=None):
+        return _out(call(op, (input,), ()), out)
+    f.__name__ = name
+    return f
+
+
+_BINARY = ["mul", "atan2", "maximum", "minimum", "fmax", "fmin", "hypot", "copysign",
+           "remainder", "fmod", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+           "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+           "bitwise_right_shift", "outer", "dot", "mv", "bmm"]
+_UNARY = ["log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos",
+          "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "erf", "erfc", "erfinv", "lgamma",
+          "digamma", "reciprocal", "expm1", "sinc", "deg2rad", "rad2deg", "exp", "exp2", "tanh",
+          "sigmoid", "neg", "abs", "sign", "sgn", "square", "floor", "ceil", "trunc", "frac",
+          "relu", "logical_not", "bitwise_not", "isnan", "isinf", "isposinf", "isneginf",
+          "isfinite", "signbit"]
+
+_g = globals()
+for _n in _BINARY:
+    _g[_n] = _binary(_n)
+for _n in _UNARY:
+    _g[_n] = _unary(_n)
+multiply, greater, greater_equal, less, less_equal, not_equal = mul, gt, ge, lt, le, ne
+negative, absolute, arcsin, arccos, arctan, arctan2 = neg, abs, asin, acos, atan, atan2
+arcsinh, arccosh, arctanh, fix, special_expit = asinh, acosh, atanh, trunc, sigmoid
+
+
+def add(input, other, *, alpha=1, out=None):
+    return _out(call(T["add"], (_t(input), _t(other)), (alpha,)), out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    return _out(call(T["sub"], (_t(input), _t(other)), (alpha,)), out)
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    return call(T["rsub"], (_t(input), _t(other)), (alpha,))
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is None:
+        return _out(call(T["div"], (_t(input), _t(other)), ()), out)
+    return _out(call(T["div_mode"], (_t(input), _t(other)), (rounding_mode,)), out)
+
+
+divide = true_divide = div
+
+
+def floor_divide(input, other, *, out=None):
+    return div(input, other, rounding_mode="floor", out=out)
+
+
+def pow(input, exponent, *, out=None):
+    if not isinstance(input, Tensor):
+        return _out(call(T["rpow"], (_t(exponent), input), ()), out)
+    if isinstance(exponent, _SCALARS):
+        return _out(call(T["pow_scalar"], (input, exponent), ()), out)
+    return _out(call(T["pow"], (input, _t(exponent)), ()), out)
+
+
+def float_power(input, exponent):
+    return pow(_t(input).double(), exponent.double() if isinstance(exponent, Tensor)
+               else exponent)
+
+
+def round(input, *, decimals=0, out=None):
+    return _out(call(T["round"], (input,), (decimals,)), out)
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return _out(call(T["clamp"], (input, _t(min), _t(max)), ()), out)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+def where(condition, input=None, other=None, *, out=None):
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    return _out(call(T["where"], (condition, _t(input), _t(other)), ()), out)
+
+
+def lerp(input, end, weight, *, out=None):
+    return _out(call(T["lerp"], (input, end, _t(weight)), ()), out)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    return _out(call(T["addcmul"], (input, tensor1, tensor2), (value,)), out)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    return _out(call(T["addcdiv"], (input, tensor1, tensor2), (value,)), out)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return call(T["isclose"], (input, _t(other)), (rtol, atol, equal_nan))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return builtins.bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input, other):
+    if input.shape != other.shape:
+        return False
+    return builtins.bool((input == other).all())
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    return _out(call(T["nan_to_num"], (input,), (nan, posinf, neginf)), out)
+
+
+def logit(input, eps=None):
+    return call(T["logit"], (input,), (eps,))
+
+
+def polygamma(n, input):
+    return call(T["polygamma_"], (input,), (n,))
+
+
+def real(input):
+    return _new(jnp.real(input._v))
+
+
+def imag(input):
+    return _new(jnp.imag(input._v))
+
+
+# -------------------------------------------------------------------------- reductions
+
+
+def _reduce(name, input, dim, keepdim, dtype=None, *, extra=()):
+    d = _dims(dim, input.dim())
+    st = (d, keepdim) + extra + ((D.to_dtype(dtype) if dtype is not None else None),)
+    return call(T[name], (input,), st)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    return _out(_reduce("sum", input, dim, keepdim, dtype), out)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    return _reduce("nansum", input, dim, keepdim, dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    d = input.dtype if dtype is None else D.to_dtype(dtype)
+    if d.category < 2:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           "floating point or complex dtype. Got: "
+                           f"{_tn(d)}")
+    return _out(_reduce("mean", input, dim, keepdim, dtype), out)
+
+
+def _tn(d):
+    from ._tensor import _TYPE_NAMES
+    return _TYPE_NAMES.get(d.name, d.name)
+
+
+def nanmean(input, dim=None, keepdim=False):
+    m = ~isnan(input)
+    return nansum(input, dim, keepdim) / sum(m, dim, keepdim)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    if dim is not None and isinstance(dim, (list, tuple)):
+        raise TypeError("prod(): argument 'dim' must be int, not tuple")
+    return _reduce("prod", input, dim, keepdim, dtype)
+
+
+MaxMin = collections.namedtuple("max", ["values", "indices"])
+_Topk = collections.namedtuple("topk", ["values", "indices"])
+_Sort = collections.namedtuple("sort", ["values", "indices"])
+
+
+def _check_nonempty(input, name):
+    if input.numel() == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                           "== 0. Specify the reduction dim with the 'dim' argument.")
+
+
+def max(input, dim=None, keepdim=False, *, out=None):
+    if isinstance(dim, Tensor):
+        return maximum(input, dim)
+    if dim is None:
+        _check_nonempty(input, "max")
+        return call(T["max_all"], (input,), ())
+    v, i = call(T["max_dim"], (input,), (_wrap_dim(dim, input.dim()), keepdim))
+    return MaxMin(v, i)
+
+
+def min(input, dim=None, keepdim=False, *, out=None):
+    if isinstance(dim, Tensor):
+        return minimum(input, dim)
+    if dim is None:
+        _check_nonempty(input, "min")
+        return call(T["min_all"], (input,), ())
+    v, i = call(T["min_dim"], (input,), (_wrap_dim(dim, input.dim()), keepdim))
+    return MaxMin(v, i)
+
+
+def amax(input, dim=(), keepdim=False):
+    return call(T["amax"], (input,), (_dims(dim, input.dim()), keepdim))
+
+
+def amin(input, dim=(), keepdim=False):
+    return call(T["amin"], (input,), (_dims(dim, input.dim()), keepdim))
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    return amin(input, dim if dim is not None else (), keepdim), \
+        amax(input, dim if dim is not None else (), keepdim)
+
+
+def argmax(input, dim=None, keepdim=False):
+    return call(T["argmax"], (input,), (None if dim is None else _wrap_dim(dim, input.dim()),
+                                         keepdim))
+
+
+def argmin(input, dim=None, keepdim=False):
+    return call(T["argmin"], (input,), (None if dim is None else _wrap_dim(dim, input.dim()),
+                                         keepdim))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, builtins.bool):
+        unbiased, dim = dim, None
+    return call(T["var"], (input,), (_dims(dim, input.dim()), _correction(unbiased, correction),
+                                     keepdim))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, builtins.bool):
+        unbiased, dim = dim, None
+    return call(T["std"], (input,), (_dims(dim, input.dim()), _correction(unbiased, correction),
+                                     keepdim))
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    if p == "fro" or p is None:
+        p = 2
+    if p == "nuc":
+        return call(T["matrix_norm"], (input,), ("nuc", (-2, -1), keepdim))
+    return call(T["vector_norm"], (input,), (float(p) if not isinstance(p, int) else p,
+                                             _dims(dim, input.dim()), keepdim,
+                                             D.to_dtype(dtype) if dtype else None))
+
+
+def dist(input, other, p=2):
+    return norm(input - other, p)
+
+
+def logsumexp(input, dim, keepdim=False):
+    return call(T["logsumexp"], (input,), (_dims(dim, input.dim()), keepdim))
+
+
+def cumsum(input, dim, *, dtype=None, out=None):
+    return _out(call(T["cumsum"], (input,), (_wrap_dim(dim, input.dim()),
+                                              D.to_dtype(dtype) if dtype else None)), out)
+
+
+def cumprod(input, dim, *, dtype=None):
+    return call(T["cumprod"], (input,), (_wrap_dim(dim, input.dim()),
+                                         D.to_dtype(dtype) if dtype else None))
+
+
+def all(input, dim=None, keepdim=False):
+    return call(T["all"], (input,), (_dims(dim, input.dim()), keepdim))
+
+
+def any(input, dim=None, keepdim=False):
+    return call(T["any"], (input,), (_dims(dim, input.dim()), keepdim))
+
+
+def count_nonzero(input, dim=None):
+    return call(T["count_nonzero"], (input,), (_dims(dim, input.dim()),))
+
+
+def softmax(input, dim, dtype=None):
+    return call(T["softmax"], (input,), (_wrap_dim(dim, input.dim()),
+                                         D.to_dtype(dtype) if dtype else None))
+
+
+def log_softmax(input, dim, dtype=None):
+    return call(T["log_softmax"], (input,), (_wrap_dim(dim, input.dim()),
+                                             D.to_dtype(dtype) if dtype else None))
+
+
+def median(input, dim=None, keepdim=False):
+    if dim is None:
+        return call(T["median_all"], (input,), ())
+    v, i = call(T["median_dim"], (input,), (_wrap_dim(dim, input.dim()), keepdim))
+    return MaxMin(v, i)
+
+
+# ---------------------------------------------------------------------- linear algebra
+
+
+def _mm_check(a, b, name="mm"):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_tn(a.dtype).lower()} != {_tn(b.dtype).lower()}")
+
+
+def mm(input, mat2, *, out=None):
+    a, b = input, mat2
+    if a.dim() != 2 or b.dim() != 2:
+        raise RuntimeError(f"{'self' if a.dim() != 2 else 'mat2'} must be a matrix")
+    _mm_check(a, b)
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x"
+                           f"{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    return _out(call(T["mm"], (a, b), ()), out)
+
+
+def matmul(input, other, *, out=None):
+    a, b = input, other
+    da, db = a.dim(), b.dim()
+    if da == 0 or db == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{da}D and {db}D")
+    if da == 2 and db == 2:
+        return mm(a, b, out=out)
+    _mm_check(a, b)
+    if da == 1 and db == 1:
+        if a.shape[0] != b.shape[0]:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and "
+                               f"src [{b.shape[0]}] to have the same number of elements, but "
+                               "got {} and {} elements respectively".format(a.shape[0],
+                                                                             b.shape[0]))
+        return _out(call(T["dot"], (a, b), ()), out)
+    if da == 2 and db == 1:
+        if a.shape[1] != b.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x"
+                               f"{a.shape[1]}), vec ({b.shape[0]})")
+        return _out(call(T["mv"], (a, b), ()), out)
+    ka = a.shape[-1]
+    kb = b.shape[-2] if db > 1 else b.shape[0]
+    if ka != kb:
+        sa = "x".join(str(s) for s in (a.shape if da <= 2 else (math.prod(a.shape[:-1]), ka)))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and "
+                           f"{b.shape[-2] if db > 1 else b.shape[0]}x"
+                           f"{b.shape[-1] if db > 1 else 1})")
+    if da == 3 and db == 3:
+        return _out(call(T["bmm"], (a, b), ()), out)
+    return _out(call(T["matmul"], (a, b), ()), out)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    return _out(call(T["addmm"], (input, mat1, mat2), (beta, alpha)), out)
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    return call(T["einsum"], tuple(operands), (equation,))
+
+
+def t(input):
+    if input.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input.dim()}D")
+    return call(T["t"], (input,), ())
+
+
+def det(input):
+    return call(T["det"], (input,), ())
+
+
+def inverse(input):
+    return call(T["inv"], (input,), ())
+
+
+def trace(input):
+    return call(T["trace"], (input,), ())
+
+
+def cross(input, other, dim=None):
+    return call(T["cross"], (input, other), (-1 if dim is None else dim,))
+
+
+# -------------------------------------------------------------------------- shape ops
+
+
+def _shape_args(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _view(input, shape):
+    shape = S.infer_size(tuple(int(s) for s in shape), input.numel())
+    return call(T["view"], (input,), (shape,))
+
+
+def reshape(input, *shape):
+    shape = S.infer_size(tuple(int(s) for s in _shape_args(shape)), input.numel())
+    meta = input._meta_or_root()
+    if S.view_strides(meta[0], meta[1], shape) is not None:
+        return call(T["view"], (input,), (shape,))
+    return call(T["reshape_copy"], (input,), (shape,))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    nd = input.dim()
+    if nd == 0:
+        return reshape(input, (1,))
+    s, e = _wrap_dim(start_dim, nd), _wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    shp = input.shape
+    return reshape(input, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    d = _wrap_dim(dim, input.dim())
+    shp = input.shape
+    sizes = S.infer_size(tuple(sizes), shp[d])
+    return reshape(input, shp[:d] + sizes + shp[d + 1:])
+
+
+def ravel(input):
+    return reshape(input, (-1,))
+
+
+def squeeze(input, dim=None):
+    nd = input.dim()
+    if dim is None:
+        dims = tuple(range(nd))
+    else:
+        dims = _dims(dim, nd) if nd else ()
+    r = call(T["squeeze"], (input,), (dims,))
+    return r
+
+
+def unsqueeze(input, dim):
+    return call(T["unsqueeze"], (input,), (_wrap_dim(dim, input.dim() + 1),))
+
+
+def permute(input, *dims):
+    dims = _shape_args(dims)
+    nd = input.dim()
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
+    return call(T["permute"], (input,), (tuple(_wrap_dim(d, nd) for d in dims),))
+
+
+def transpose(input, dim0, dim1):
+    nd = input.dim()
+    return call(T["transpose"], (input,), (_wrap_dim(dim0, nd), _wrap_dim(dim1, nd)))
+
+
+swapaxes = swapdims = transpose
+
+
+def movedim(input, source, destination):
+    nd = input.dim()
+    src = tuple(_wrap_dim(d, nd) for d in (source if isinstance(source, (tuple, list))
+                                           else (source,)))
+    dst = tuple(_wrap_dim(d, nd) for d in (destination if isinstance(destination, (tuple, list))
+                                           else (destination,)))
+    return call(T["movedim"], (input,), (src, dst))
+
+
+moveaxis = movedim
+
+
+def expand(input, *sizes):
+    return call(T["expand"], (input,), (S.expand_size(input.shape, _shape_args(sizes)),))
+
+
+def broadcast_to(input, size):
+    return expand(input, size)
+
+
+def broadcast_tensors(*tensors):
+    shape = jnp.broadcast_shapes(*[t.shape for t in tensors])
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes):
+    from ._tensor import Size
+    return Size(np.broadcast_shapes(*shapes))
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    nd = input.dim()
+    return call(T["diagonal"], (input,), (offset, _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)))
+
+
+def diag(input, diagonal=0):
+    if input.dim() == 1:
+        return _new(jnp.diag(input._v, diagonal)) if not input._rg else \
+            _diag_embed(input, diagonal)
+    return globals()["diagonal"](input, diagonal).clone()
+
+
+def _diag_embed(v, k):
+    n = v.shape[0] + builtins.abs(k)
+    from ._creation import zeros
+    z = zeros(n, n, dtype=v.dtype)
+    idx = np.arange(v.shape[0])
+    r, c = (idx, idx + k) if k >= 0 else (idx - k, idx)
+    return call(T["index_put"], (z, v, _new(jnp.asarray(r)), _new(jnp.asarray(c))),
+                (("a", "a"), False))
+
+
+def narrow(input, dim, start, length):
+    d = _wrap_dim(dim, input.dim())
+    start = int(start)
+    if start < 0:
+        start += input.shape[d]
+    idx = (slice(None),) * d + (slice(start, start + length),)
+    return getitem(input, idx)
+
+
+def select(input, dim, index):
+    d = _wrap_dim(dim, input.dim())
+    return getitem(input, (slice(None),) * d + (index,))
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = [t for t in tensors]
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    nd = builtins.max(t.dim() for t in tensors)
+    tensors = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or tensors[:1]
+    d = _wrap_dim(dim, nd)
+    ref = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.dim() != len(ref):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(ref)} "
+                               f"and {t.dim()}")
+        for k in range(len(ref)):
+            if k != d and t.shape[k] != ref[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {ref[k]} but got size {t.shape[k]} for "
+                                   f"tensor number {i} in the list.")
+    return _out(call(T["cat"], tuple(tensors), (d,)), out)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
+                               f"entry {i}")
+    return _out(call(T["stack"], tuple(tensors), (_wrap_dim(dim, tensors[0].dim() + 1),)), out)
+
+
+def hstack(tensors):
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    d = _wrap_dim(dim, tensor.dim())
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, int):
+        s = split_size_or_sections
+        sizes = tuple(builtins.min(s, n - i) for i in range(0, n, s)) if n else (0,)
+        return call(T["split_equal"], (tensor,), (sizes, d))
+    sizes = tuple(split_size_or_sections)
+    if builtins.sum(sizes) != n:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
+                           f"tensor's size at dimension {d}), but got split_sizes={list(sizes)}")
+    return call(T["split_with_sizes"], (tensor,), (sizes, d))
+
+
+def chunk(input, chunks, dim=0):
+    d = _wrap_dim(dim, input.dim())
+    n = input.shape[d]
+    size = -(-n // chunks) if chunks else 0
+    return split(input, builtins.max(size, 1), d)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    d = _wrap_dim(dim, input.dim())
+    n = input.shape[d]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    else:
+        idx = [0] + list(indices_or_sections) + [n]
+        sizes = [idx[i + 1] - idx[i] for i in range(len(idx) - 1)]
+    return call(T["split_with_sizes"], (input,), (tuple(sizes), d))
+
+
+def unbind(input, dim=0):
+    return call(T["unbind"], (input,), (_wrap_dim(dim, input.dim()),))
+
+
+def flip(input, dims):
+    return call(T["flip"], (input,), (_dims(dims if isinstance(dims, (list, tuple)) else (dims,),
+                                            input.dim()),))
+
+
+def fliplr(input):
+    return flip(input, (1,))
+
+
+def flipud(input):
+    return flip(input, (0,))
+
+
+def roll(input, shifts, dims=None):
+    if dims is None:
+        return roll(input.flatten(), shifts, 0).view(input.shape)
+    shifts = tuple(shifts) if isinstance(shifts, (list, tuple)) else (shifts,)
+    dims = tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
+    return call(T["roll"], (input,), (shifts, tuple(_wrap_dim(d, input.dim()) for d in dims)))
+
+
+def tril(input, diagonal=0, *, out=None):
+    return _out(call(T["tril"], (input,), (diagonal,)), out)
+
+
+def triu(input, diagonal=0, *, out=None):
+    return _out(call(T["triu"], (input,), (diagonal,)), out)
+
+
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    return _out(call(T["gather"], (input, index), (_wrap_dim(dim, input.dim()),)), out)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    s = src if src is not None else value
+    return call(T["scatter"], (input, index, _t(s)), (_wrap_dim(dim, input.dim()), reduce))
+
+
+def scatter_add(input, dim, index, src):
+    return call(T["scatter_add"], (input, index, src), (_wrap_dim(dim, input.dim()),))
+
+
+def index_select(input, dim, index, *, out=None):
+    return _out(call(T["index_select"], (input, index), (_wrap_dim(dim, input.dim()),)), out)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    return call(T["index_add"], (input, index, source), (_wrap_dim(dim, input.dim()), alpha))
+
+
+def index_copy(input, dim, index, source):
+    return call(T["index_copy"], (input, index, source), (_wrap_dim(dim, input.dim()),))
+
+
+def index_fill(input, dim, index, value):
+    return call(T["index_fill"], (input, index, value), (_wrap_dim(dim, input.dim()),))
+
+
+def masked_fill(input, mask, value):
+    if mask.dtype is not D.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_tn(mask.dtype).lower()}")
+    return call(T["masked_fill"], (input, mask, _t(value)), ())
+
+
+def masked_select(input, mask):
+    a, m = broadcast_tensors(input, mask)
+    return getitem(a, m)
+
+
+def nonzero(input, *, as_tuple=False):
+    idx = np.nonzero(input._concrete("nonzero()"))
+    if as_tuple:
+        return tuple(_new(jnp.asarray(i, jnp.int64)) for i in idx) if input.dim() else \
+            (_new(jnp.zeros(int(input.item() != 0), jnp.int64)),)
+    return _new(jnp.asarray(np.stack(idx, 1) if idx else np.zeros((0, 0)), jnp.int64))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    v, i = call(T["topk"], (input,), (k, _wrap_dim(dim, input.dim()), largest, sorted))
+    return _Topk(v, i)
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    v, i = call(T["sort"], (input,), (_wrap_dim(dim, input.dim()), descending, stable))
+    return _Sort(v, i)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return call(T["argsort"], (input,), (_wrap_dim(dim, input.dim()), descending, stable))
+
+
+def msort(input):
+    return sort(input, 0).values
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    v, i = sort(input, dim)
+    d = _wrap_dim(dim, input.dim())
+    vv, ii = select(v, d, k - 1), select(i, d, k - 1)
+    if keepdim:
+        vv, ii = vv.unsqueeze(d), ii.unsqueeze(d)
+    return MaxMin(vv, ii)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    a = input._concrete("unique()")
+    res = np.unique(a, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    if not (return_inverse or return_counts):
+        return _new(jnp.asarray(res))
+    out = [_new(jnp.asarray(res[0]))]
+    k = 1
+    if return_inverse:
+        out.append(_new(jnp.asarray(res[k].reshape(a.shape) if dim is None else res[k],
+                                    jnp.int64)))
+        k += 1
+    if return_counts:
+        out.append(_new(jnp.asarray(res[k], jnp.int64)))
+    return tuple(out)
+
+
+def bincount(input, weights=None, minlength=0):
+    a = input._concrete("bincount()")
+    w = None if weights is None else np.asarray(weights._v)
+    r = np.bincount(a, w, minlength)
+    return _new(jnp.asarray(r, jnp.int64 if w is None else r.dtype))
+
+
+def repeat_interleave(input, repeats, dim=None):
+    r = repeats._concrete("repeat_interleave") if isinstance(repeats, Tensor) else repeats
+    if dim is None:
+        input, dim = input.flatten(), 0
+    idx = np.repeat(np.arange(input.shape[dim]), r)
+    return index_select(input, dim, _new(jnp.asarray(idx)))
+
+
+def clone(input, *, memory_format=None):
+    return call(T["clone"], (input,), (None,))
+
+
+def tile(input, dims):
+    dims = tuple(dims)
+    if len(dims) < input.dim():
+        dims = (1,) * (input.dim() - len(dims)) + dims
+    return call(T["repeat"], (input,), (dims,))
+
+
+def cdist(x1, x2, p=2.0):
+    d = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return norm(d, p, dim=-1)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    n1 = norm(x1, 2, dim=dim).clamp(min=eps)
+    n2 = norm(x2, 2, dim=dim).clamp(min=eps)
+    return sum(x1 * x2, dim) / (n1 * n2)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    shape = tuple(t.numel() for t in tensors)
+    out = []
+    for i, t in enumerate(tensors):
+        s = [1] * len(tensors)
+        s[i] = -1
+        out.append(expand(t.reshape(s), shape))
+    if indexing == "xy" and len(tensors) >= 2:
+        out = [o.transpose(0, 1) for o in out]
+    return tuple(out)
+
+
+def block_diag(*tensors):
+    return _new(jnp.asarray(__import__("jax").scipy.linalg.block_diag(*[t._v for t in tensors])))
+
+
+def atleast_1d(t):
+    return t.reshape(1) if t.dim() == 0 else t
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.dtype.is_floating_point
+
+
+def is_complex(input):
+    return input.dtype.is_complex
+
+
+def is_nonzero(input):
+    return builtins.bool(input)
+
+
+def result_type(tensor1, tensor2):
+    from ._tensor import _promote
+    a, b = _t(tensor1), _t(tensor2)
+    return _promote("same", (a, b), [x._v if isinstance(x, Tensor) else x for x in (a, b)])
+
+
+def can_cast(from_, to):
+    return from_.category <= to.category
+
+
+def promote_types(type1, type2):
+    return D.promote_types(type1, type2)
+
+
+# -------------------------------------------------------------------------- indexing
+
+
+def _is_index_tensor_like(it):
+    return isinstance(it, (Tensor, list, np.ndarray)) or (isinstance(it, builtins.bool))
+
+
+def getitem(t, index):
+    v = t._v
+    parsed = S.parse_basic_index(v.shape, index)
+    if parsed is not None:
+        spec, starts, name = parsed
+        meta = t._meta_or_root()
+        if not spec:
+            return call(T["alias"], (t,), ())
+        r = call(T["basic_index"], (t,) + starts, (spec, name))
+        root = t._base if t._base is not None else t
+        r._base, r._meta, r._vsync = root, S._basic_meta(meta, spec, starts), root._ver
+        return r
+    spec, arrays = _advanced(v.shape, index)
+    return call(T["index"], (t,) + tuple(arrays), (spec,))
+
+
+def _advanced(shape, index):
+    """Normalise an advanced index: returns (static spec, index tensors)."""
+    items = index if isinstance(index, tuple) else (index,)
+    spec, arrays = [], []
+    dim = 0
+    n_real = builtins.sum(1 for it in items if it is not None and it is not Ellipsis
+                          and not (isinstance(it, Tensor) and it.dtype is D.bool_)
+                          and not isinstance(it, builtins.bool)) + builtins.sum(
+        it.dim() for it in items if isinstance(it, Tensor) and it.dtype is D.bool_)
+    for it in items:
+        if it is Ellipsis:
+            k = len(shape) - n_real
+            spec.extend([(None, None, None)] * k)
+            dim += k
+            continue
+        if it is None:
+            spec.append(None)
+            continue
+        if isinstance(it, slice):
+            spec.append((it.start, it.stop, it.step))
+            dim += 1
+            continue
+        if isinstance(it, builtins.bool):
+            it = _new(jnp.asarray(it))
+        if isinstance(it, (list, np.ndarray)):
+            a = np.asarray(it)
+            it = _new(jnp.asarray(a if a.dtype != np.float64 or a.size else a.astype(np.int64)))
+        if isinstance(it, Tensor):
+            if it.dtype is D.bool_ or it.dtype is D.uint8:
+                m = it._concrete("boolean mask indexing")
+                for k in range(m.ndim):
+                    if m.shape[k] != shape[dim + k]:
+                        raise IndexError(f"The shape of the mask {list(m.shape)} at index {k} "
+                                         f"does not match the shape of the indexed tensor "
+                                         f"{list(shape)} at index {dim + k}")
+                for a in np.nonzero(m):
+                    spec.append("a")
+                    arrays.append(_new(jnp.asarray(a)))
+                dim += m.ndim
+                continue
+            if it.dtype.category != 1:
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors")
+            iv = it._v
+            if not hasattr(iv, "aval") or not isinstance(iv, __import__("jax").core.Tracer):
+                a = np.asarray(iv)
+                if a.size and (a.max() >= shape[dim] or a.min() < -shape[dim]):
+                    bad = a.max() if a.max() >= shape[dim] else a.min()
+                    raise IndexError(f"index {bad} is out of bounds for dimension {dim} with "
+                                     f"size {shape[dim]}")
+            spec.append("a")
+            arrays.append(it)
+            dim += 1
+            continue
+        i = int(it)
+        if not -shape[dim] <= i < shape[dim]:
+            raise IndexError(f"index {i} is out of bounds for dimension {dim} with size "
+                             f"{shape[dim]}")
+        spec.append(i)
+        dim += 1
+    return tuple(spec), arrays
+
+
+def setitem(t, index, value):
+    value = _t(value)
+    parsed = S.parse_basic_index(t._v.shape, index)
+    if parsed is not None:
+        target = getitem(t, index)
+        check_inplace(target)
+        commit(target, call(T["copy_from"], (target, value), ()))
+        return
+    check_inplace(t)
+    spec, arrays = _advanced(t._v.shape, index)
+    if isinstance(value, Tensor) and value.dtype is not t.dtype:
+        value = value.to(t.dtype)
+    commit(t, call(T["index_put"], (t, value) + tuple(arrays), (spec, False)))
+
+
+def index_put(input, indices, values, accumulate=False):
+    spec, arrays = _advanced(input._v.shape, tuple(indices))
+    return call(T["index_put"], (input, _t(values)) + tuple(arrays), (spec, accumulate))
+
+
+@S.defop("copy_from", n_in=2, saves="none", grad="CopyBackwards")
+def _copy_from(x, src):
+    return jnp.broadcast_to(jnp.asarray(src).astype(x.dtype), x.shape)
+
+
+def copy_(t, src, non_blocking=False):
+    src = _t(src)
+    check_inplace(t)
+    if isinstance(src, Tensor):
+        try:
+            jnp.broadcast_shapes(src.shape, t.shape)
+        except ValueError:
+            raise RuntimeError(f"The size of tensor a ({t.shape[-1]}) must match the size of "
+                               f"tensor b ({src.shape[-1]}) at non-singleton dimension "
+                               f"{t.dim() - 1}") from None
+    return commit(t, call(T["copy_from"], (t, src), ()))
+
+
+def fill_(t, value):
+    return copy_(t, value)
+
+
+def zero_(t):
+    return copy_(t, 0)
+
+
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and callable(_v) and not isinstance(_v, type)
+           and getattr(_v, "__module__", None) == __name__]

@@ -1,0 +1,260 @@
+"""Elementwise ops. Gradients come from jax.vjp of these functions; where PyTorch's
+convention at a kink differs from jax's default, the function is written to match PyTorch
+(relu'(0) = 0, clamp passes gradient at its bounds)."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from .registry import defop
+
+# ---------------------------------------------------------------------------- binary
+
+
+@defop(n_in=2, promote="same", saves="none")
+def add(x, y, alpha=1):
+    return x + y * alpha if alpha != 1 else x + y
+
+
+@defop(n_in=2, promote="same", saves="none")
+def sub(x, y, alpha=1):
+    return x - y * alpha if alpha != 1 else x - y
+
+
+@defop(n_in=2, promote="same", saves="none", grad="RsubBackward1")
+def rsub(x, y, alpha=1):
+    return y - x * alpha if alpha != 1 else y - x
+
+
+@defop(n_in=2, promote="same")
+def mul(x, y):
+    return x * y
+
+
+@defop(n_in=2, promote="float")
+def div(x, y):
+    return x / y
+
+
+@defop("div_mode", n_in=2, promote="same", grad="DivBackward1")
+def _div_mode(x, y, rounding_mode):
+    if rounding_mode == "floor":
+        return jnp.floor_divide(x, y) if jnp.issubdtype(x.dtype, jnp.integer) else jnp.floor(x / y)
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        q = jnp.floor_divide(x, y)
+        return jnp.where((q < 0) & (q * y != x), q + 1, q)
+    return jnp.trunc(x / y)
+
+
+@defop(n_in=2, promote="same", grad="RemainderBackward0")
+def remainder(x, y):
+    return jnp.remainder(x, y)
+
+
+@defop(n_in=2, promote="same")
+def fmod(x, y):
+    return jnp.fmod(x, y)
+
+
+@defop(n_in=2, promote="same", grad="PowBackward1")
+def pow(x, y):
+    return jnp.power(x, y)
+
+
+@defop("pow_scalar", n_in=2, promote="same", grad="PowBackward0")
+def _pow_scalar(x, y):
+    if isinstance(y, int) and not isinstance(y, bool) and 0 <= y <= 4:
+        return lax.integer_pow(x, y)
+    return jnp.power(x, y)
+
+
+@defop("rpow", n_in=2, promote="same", saves="output", grad="PowBackward2")
+def _rpow(x, y):
+    return jnp.power(y, x)
+
+
+@defop(n_in=2, promote="float")
+def atan2(x, y):
+    return jnp.arctan2(x, y)
+
+
+@defop(n_in=2, promote="same")
+def maximum(x, y):
+    return jnp.maximum(x, y)
+
+
+@defop(n_in=2, promote="same")
+def minimum(x, y):
+    return jnp.minimum(x, y)
+
+
+@defop(n_in=2, promote="same")
+def fmax(x, y):
+    return jnp.fmax(x, y)
+
+
+@defop(n_in=2, promote="same")
+def fmin(x, y):
+    return jnp.fmin(x, y)
+
+
+@defop(n_in=2, promote="float")
+def hypot(x, y):
+    return jnp.hypot(x, y)
+
+
+@defop(n_in=2, promote="float")
+def copysign(x, y):
+    return jnp.copysign(x, y)
+
+
+@defop(n_in=3, promote="same")
+def lerp(x, end, weight):
+    return x + weight * (end - x)
+
+
+@defop(n_in=3, promote="same")
+def addcmul(x, t1, t2, value=1):
+    return x + value * t1 * t2
+
+
+@defop(n_in=3, promote="same")
+def addcdiv(x, t1, t2, value=1):
+    return x + value * t1 / t2
+
+
+@defop(n_in=3, promote="same", saves="none", grad="WhereBackward0")
+def where(cond, x, y):
+    return jnp.where(cond, x, y)
+
+
+
+def _cmp(name, f):
+    defop(name, n_in=2, promote="same", differentiable=False)(f)
+
+
+_cmp("eq", lambda x, y: x == y)
+_cmp("ne", lambda x, y: x != y)
+_cmp("lt", lambda x, y: x < y)
+_cmp("le", lambda x, y: x <= y)
+_cmp("gt", lambda x, y: x > y)
+_cmp("ge", lambda x, y: x >= y)
+_cmp("logical_and", lambda x, y: jnp.logical_and(x, y))
+_cmp("logical_or", lambda x, y: jnp.logical_or(x, y))
+_cmp("logical_xor", lambda x, y: jnp.logical_xor(x, y))
+_cmp("bitwise_and", lambda x, y: x & y)
+_cmp("bitwise_or", lambda x, y: x | y)
+_cmp("bitwise_xor", lambda x, y: x ^ y)
+_cmp("bitwise_left_shift", lambda x, y: x << y)
+_cmp("bitwise_right_shift", lambda x, y: x >> y)
+
+
+@defop(n_in=2, promote="same", differentiable=False)
+def isclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return jnp.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+# ----------------------------------------------------------------------------- unary
+
+
+def _unary(name, f, promote="float", saves="inputs", grad=None, differentiable=True):
+    defop(name, promote=promote, saves=saves, grad=grad, differentiable=differentiable)(f)
+
+
+for _n, _f in {"log": jnp.log, "log2": jnp.log2, "log10": jnp.log10, "log1p": jnp.log1p,
+               "sqrt": jnp.sqrt, "rsqrt": lax.rsqrt, "sin": jnp.sin, "cos": jnp.cos,
+               "tan": jnp.tan, "asin": jnp.arcsin, "acos": jnp.arccos, "atan": jnp.arctan,
+               "sinh": jnp.sinh, "cosh": jnp.cosh, "asinh": jnp.arcsinh, "acosh": jnp.arccosh,
+               "atanh": jnp.arctanh, "erf": jax.scipy.special.erf,
+               "erfc": jax.scipy.special.erfc, "erfinv": jax.scipy.special.erfinv,
+               "lgamma": jax.scipy.special.gammaln, "digamma": jax.scipy.special.digamma,
+               "reciprocal": lambda x: 1 / x, "expm1": jnp.expm1,
+               "sinc": jnp.sinc, "deg2rad": jnp.deg2rad, "rad2deg": jnp.rad2deg}.items():
+    _unary(_n, _f)
+
+_unary("exp", jnp.exp, saves="output")
+_unary("exp2", jnp.exp2, saves="output")
+_unary("tanh", jnp.tanh, saves="output")
+_unary("sigmoid", jax.nn.sigmoid, saves="output")
+_unary("logit", lambda x, eps=None: jax.scipy.special.logit(
+    x if eps is None else jnp.clip(x, eps, 1 - eps)))
+_unary("neg", lambda x: -x, promote="same", saves="none")
+_unary("abs", jnp.abs, promote="same")
+_unary("sign", jnp.sign, promote="same")
+_unary("sgn", jnp.sign, promote="same")
+_unary("square", jnp.square, promote="same", grad="PowBackward0")
+_unary("floor", jnp.floor, promote="same", saves="none")
+_unary("ceil", jnp.ceil, promote="same", saves="none")
+_unary("trunc", jnp.trunc, promote="same", saves="none")
+_unary("frac", lambda x: x - jnp.trunc(x), promote="same", saves="none")
+_unary("round", lambda x, decimals=0: jnp.round(x, decimals), promote="same", saves="none")
+_unary("relu", lambda x: jnp.where(x > 0, x, jnp.zeros_like(x)), promote="same",
+       saves="output")
+_unary("nan_to_num", lambda x, nan=0.0, posinf=None, neginf=None: jnp.nan_to_num(
+    x, nan=nan, posinf=posinf, neginf=neginf), promote="same")
+_unary("logical_not", jnp.logical_not, promote=None, differentiable=False)
+_unary("bitwise_not", jnp.invert, promote=None, differentiable=False)
+_unary("isnan", jnp.isnan, promote=None, differentiable=False)
+_unary("isinf", jnp.isinf, promote=None, differentiable=False)
+_unary("isposinf", jnp.isposinf, promote=None, differentiable=False)
+_unary("isneginf", jnp.isneginf, promote=None, differentiable=False)
+_unary("isfinite", jnp.isfinite, promote=None, differentiable=False)
+_unary("signbit", jnp.signbit, promote=None, differentiable=False)
+
+
+@defop(n_in=3, promote="same", grad="ClampBackward1")
+def clamp(x, lo, hi):
+    if lo is not None:
+        x = jnp.where(x < lo, jnp.asarray(lo, x.dtype), x)
+    if hi is not None:
+        x = jnp.where(x > hi, jnp.asarray(hi, x.dtype), x)
+    return x
+
+
+@defop(n_in=1, promote="same")
+def polygamma_(x, n=1):
+    return jax.scipy.special.polygamma(n, x)
+
+
+# --------------------------------------------------------------------- activations used by nn
+
+
+@defop(promote="float", saves="inputs")
+def gelu(x, approximate="none"):
+    return jax.nn.gelu(x, approximate=approximate == "tanh")
+
+
+@defop(promote="float", saves="inputs")
+def silu(x):
+    return jax.nn.silu(x)
+
+
+@defop(promote="float", saves="inputs")
+def softplus(x, beta=1.0, threshold=20.0):
+    return jnp.where(x * beta > threshold, x, jnp.logaddexp(x * beta, 0.0) / beta)
+
+
+@defop(promote="float", saves="inputs")
+def elu(x, alpha=1.0, scale=1.0, input_scale=1.0):
+    return scale * jnp.where(x > 0, x, alpha * jnp.expm1(x * input_scale))
+
+
+@defop(promote="same", saves="inputs")
+def leaky_relu(x, negative_slope=0.01):
+    return jnp.where(x > 0, x, x * negative_slope)
+
+
+@defop(promote="same", saves="inputs")
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    return jnp.where(x < min_val, min_val, jnp.where(x > max_val, max_val, x)).astype(x.dtype)
+
+
+@defop(promote="float", saves="inputs")
+def log_sigmoid(x):
+    return jax.nn.log_sigmoid(x)
+
+
+@defop(promote="same", saves="inputs")
+def threshold(x, threshold, value):
+    return jnp.where(x > threshold, x, jnp.asarray(value, x.dtype))

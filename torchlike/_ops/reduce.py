@@ -1,0 +1,186 @@
+"""Reductions. `dim` arrives normalised to a tuple of non-negative ints, or None for all."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from .registry import defop
+
+
+def _int_to_long(x, dtype):
+    if dtype is not None:
+        return x.astype(dtype.np)
+    if x.dtype == jnp.bool_ or jnp.issubdtype(x.dtype, jnp.integer):
+        return x.astype(jnp.int64)
+    return x
+
+
+@defop(saves="none", grad=lambda dim, keepdim, dtype: "SumBackward0" if dim is None
+       else "SumBackward1")
+def sum(x, dim=None, keepdim=False, dtype=None):
+    return jnp.sum(_int_to_long(x, dtype), axis=dim, keepdims=keepdim)
+
+
+@defop(saves="none", grad=lambda dim, keepdim, dtype: "MeanBackward0" if dim is None
+       else "MeanBackward1")
+def mean(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.astype(dtype.np)
+    return jnp.mean(x, axis=dim, keepdims=keepdim)
+
+
+@defop(grad=lambda dim, keepdim, dtype: "ProdBackward0" if dim is None else "ProdBackward1")
+def prod(x, dim=None, keepdim=False, dtype=None):
+    return jnp.prod(_int_to_long(x, dtype), axis=dim, keepdims=keepdim)
+
+
+@defop(grad="NansumBackward0")
+def nansum(x, dim=None, keepdim=False, dtype=None):
+    return jnp.nansum(_int_to_long(x, dtype), axis=dim, keepdims=keepdim)
+
+
+@defop(grad="MaxBackward1")
+def max_all(x):
+    return jnp.max(x)
+
+
+@defop(grad="MinBackward1")
+def min_all(x):
+    return jnp.min(x)
+
+
+@defop(grad="MaxBackward0")
+def max_dim(x, dim, keepdim=False):
+    i = jnp.argmax(x, axis=dim, keepdims=True)
+    v = jnp.take_along_axis(x, i, axis=dim)
+    if not keepdim:
+        v, i = jnp.squeeze(v, dim), jnp.squeeze(i, dim)
+    return v, i.astype(jnp.int64)
+
+
+@defop(grad="MinBackward0")
+def min_dim(x, dim, keepdim=False):
+    i = jnp.argmin(x, axis=dim, keepdims=True)
+    v = jnp.take_along_axis(x, i, axis=dim)
+    if not keepdim:
+        v, i = jnp.squeeze(v, dim), jnp.squeeze(i, dim)
+    return v, i.astype(jnp.int64)
+
+
+@defop()
+def amax(x, dim=None, keepdim=False):
+    return jnp.max(x, axis=dim, keepdims=keepdim)
+
+
+@defop()
+def amin(x, dim=None, keepdim=False):
+    return jnp.min(x, axis=dim, keepdims=keepdim)
+
+
+@defop(differentiable=False)
+def argmax(x, dim=None, keepdim=False):
+    if dim is None:
+        r = jnp.argmax(jnp.ravel(x))
+        return (jnp.reshape(r, (1,) * x.ndim) if keepdim else r).astype(jnp.int64)
+    return jnp.argmax(x, axis=dim, keepdims=keepdim).astype(jnp.int64)
+
+
+@defop(differentiable=False)
+def argmin(x, dim=None, keepdim=False):
+    if dim is None:
+        r = jnp.argmin(jnp.ravel(x))
+        return (jnp.reshape(r, (1,) * x.ndim) if keepdim else r).astype(jnp.int64)
+    return jnp.argmin(x, axis=dim, keepdims=keepdim).astype(jnp.int64)
+
+
+@defop(grad=lambda dim, correction, keepdim: "VarBackward0")
+def var(x, dim=None, correction=1, keepdim=False):
+    return jnp.var(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+@defop(grad=lambda dim, correction, keepdim: "StdBackward0")
+def std(x, dim=None, correction=1, keepdim=False):
+    return jnp.std(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+@defop(grad=lambda p, dim, keepdim, dtype: "LinalgVectorNormBackward0")
+def vector_norm(x, p=2, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.astype(dtype.np)
+    a = jnp.abs(x)
+    if p == float("inf"):
+        return jnp.max(a, axis=dim, keepdims=keepdim)
+    if p == float("-inf"):
+        return jnp.min(a, axis=dim, keepdims=keepdim)
+    if p == 0:
+        return jnp.sum((a != 0).astype(x.dtype), axis=dim, keepdims=keepdim)
+    if p == 2:
+        # sqrt(sum x^2) with a safe gradient at 0 (PyTorch gives 0 there)
+        s = jnp.sum(a * a, axis=dim, keepdims=keepdim)
+        safe = jnp.where(s > 0, s, 1.0)
+        return jnp.where(s > 0, jnp.sqrt(safe), 0.0).astype(x.dtype)
+    if p == 1:
+        return jnp.sum(a, axis=dim, keepdims=keepdim)
+    return jnp.sum(a ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+
+
+@defop(saves="inputs")
+def logsumexp(x, dim, keepdim=False):
+    return jax.scipy.special.logsumexp(x, axis=dim, keepdims=keepdim)
+
+
+@defop(saves="none")
+def cumsum(x, dim, dtype=None):
+    return jnp.cumsum(_int_to_long(x, dtype), axis=dim)
+
+
+@defop()
+def cumprod(x, dim, dtype=None):
+    return jnp.cumprod(_int_to_long(x, dtype), axis=dim)
+
+
+@defop(differentiable=False)
+def all(x, dim=None, keepdim=False):
+    return jnp.all(x, axis=dim, keepdims=keepdim)
+
+
+@defop(differentiable=False)
+def any(x, dim=None, keepdim=False):
+    return jnp.any(x, axis=dim, keepdims=keepdim)
+
+
+@defop(differentiable=False)
+def count_nonzero(x, dim=None):
+    return jnp.count_nonzero(x, axis=dim).astype(jnp.int64)
+
+
+@defop(grad="SoftmaxBackward0", saves="output")
+def softmax(x, dim, dtype=None):
+    if dtype is not None:
+        x = x.astype(dtype.np)
+    return jax.nn.softmax(x, axis=dim)
+
+
+@defop(grad="LogSoftmaxBackward0", saves="output")
+def log_softmax(x, dim, dtype=None):
+    if dtype is not None:
+        x = x.astype(dtype.np)
+    return jax.nn.log_softmax(x, axis=dim)
+
+
+@defop(grad="MedianBackward0")
+def median_all(x):
+    # torch returns the lower of the two middle values
+    flat = jnp.sort(jnp.ravel(x))
+    return flat[(flat.shape[0] - 1) // 2]
+
+
+@defop(grad="MedianBackward1")
+def median_dim(x, dim, keepdim=False):
+    i = jnp.argsort(x, axis=dim, stable=True)
+    k = (x.shape[dim] - 1) // 2
+    idx = jnp.take(i, jnp.array([k]), axis=dim)
+    v = jnp.take_along_axis(x, idx, axis=dim)
+    if not keepdim:
+        v, idx = jnp.squeeze(v, dim), jnp.squeeze(idx, dim)
+    return v, idx.astype(jnp.int64)

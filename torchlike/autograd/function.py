@@ -1,0 +1,134 @@
+"""Custom autograd Functions (`forward(ctx, ...)` / `backward(ctx, ...)`) on jax.custom_vjp."""
+from __future__ import annotations
+
+import functools
+
+import jax
+
+from .._autograd_core import GRAD, no_grad, node_class
+
+
+class FunctionCtx:
+    def __init__(self):
+        self.saved_tensors = ()
+        self.needs_input_grad = ()
+        self.materialize_grads = True
+        self._non_diff = set()
+
+    def save_for_backward(self, *tensors):
+        self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_diff.update(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors):
+        pass
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = value
+
+
+class _FunctionKernel:
+    """Node kernel whose `fn` is a jax.custom_vjp: forward and backward are the user's."""
+
+    __slots__ = ("fn", "jit", "__weakref__")
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.jit = fn
+
+
+class FunctionMeta(type):
+    def __init__(cls, name, bases, ns):
+        super().__init__(name, bases, ns)
+        cls._backward_cls = node_class(name + "Backward")
+
+
+class Function(metaclass=FunctionMeta):
+    """PyTorch's custom Function. `apply` runs `forward` eagerly on Tensors; backward replays
+    through a jax.custom_vjp that calls the user's `backward` on Tensors."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor, _new
+        tensor_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with no_grad():
+            out = cls.forward(ctx, *args, **kwargs)
+        multi = isinstance(out, tuple)
+        outs = out if multi else (out,)
+        record = GRAD[0] and any(ctx.needs_input_grad)
+        if not record:
+            return out
+
+        saved = ctx.saved_tensors
+        saved_vals = [s._v if isinstance(s, Tensor) else s for s in saved]
+        static_args = list(args)
+
+        def pure(*xs):
+            # forward on raw values (re-run under tracing during backward replay)
+            full = list(static_args)
+            for i, x in zip(tensor_pos, xs):
+                full[i] = _new(x)
+            c = FunctionCtx()
+            with no_grad():
+                o = cls.forward(c, *full, **kwargs)
+            os_ = o if isinstance(o, tuple) else (o,)
+            return tuple(t._v for t in os_)
+
+        @jax.custom_vjp
+        def f(*xs):
+            return pure(*xs)
+
+        def f_fwd(*xs):
+            return pure(*xs), xs
+
+        def f_bwd(xs, gs):
+            c = FunctionCtx()
+            c.needs_input_grad = ctx.needs_input_grad
+            c.saved_tensors = tuple(_new(v) if hasattr(v, "shape") else v for v in saved_vals)
+            c.__dict__.update({k: v for k, v in ctx.__dict__.items()
+                               if k not in ("saved_tensors", "needs_input_grad")})
+            with no_grad():
+                r = cls.backward(c, *[_new(g) for g in gs])
+            r = r if isinstance(r, tuple) else (r,)
+            res = []
+            for i, x in zip(tensor_pos, xs):
+                g = r[i] if i < len(r) else None
+                res.append(jax.numpy.zeros_like(x) if g is None else
+                           (g._v if isinstance(g, Tensor) else jax.numpy.asarray(g)).astype(
+                               x.dtype))
+            return tuple(res)
+
+        f.defvjp(f_fwd, f_bwd)
+        kernel = _FunctionKernel(f)
+        tens = [args[i] for i in tensor_pos]
+        inputs = tuple(((t.grad_fn, t._out) if t.grad_fn is not None else t) if t.requires_grad
+                       else None for t in tens)
+        node = cls._backward_cls(kernel, inputs, tuple(t._v for t in tens),
+                                 tuple((o._v.shape, o._v.dtype) for o in outs))
+        node.multi = True
+        res = []
+        for i, o in enumerate(outs):
+            r = _new(o._v)
+            if id(o) not in ctx._non_diff and o.dtype.category >= 2:
+                r.grad_fn, r._out, r._rg = node, i, True
+            res.append(r)
+        return tuple(res) if multi else res[0]
+
+
+def once_differentiable(fn):
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            return fn(ctx, *args)
+    return wrapper
