@@ -1,0 +1,32 @@
+"""Shared test helpers. Parity tests compare against real PyTorch and skip where it is absent."""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+sys.path.insert(0, ROOT)
+
+import torchlike  # noqa: E402,F401
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """Real PyTorch (skips the test when it is not installed)."""
+    return pytest.importorskip("torch")
+
+
+def to_torch(torch_mod, t):
+    """A real torch tensor with the same values as a torchlike tensor."""
+    return torch_mod.from_numpy(np.array(t.detach().numpy()))
+
+
+def assert_close(actual, expected, rtol=1e-5, atol=1e-6):
+    a = np.asarray(actual.detach().numpy() if hasattr(actual, "detach") else actual)
+    e = np.asarray(expected.detach().numpy() if hasattr(expected, "detach") else expected)
+    assert a.shape == e.shape, (a.shape, e.shape)
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
