@@ -1,0 +1,563 @@
+"""The Optimizer base class and the machinery that runs one jitted update per param group.
+
+Every optimizer's update is a pure function
+``kernel(static, params, grads, states, hyper) -> (new_params, new_states)`` on jax arrays.
+It is compiled once per structure (shapes, dtypes, static flags such as ``amsgrad``) with
+``jax.jit``; numeric hyperparameters (``lr``, betas, ``eps``, ...) are traced arguments, so
+changing ``group['lr']`` never recompiles. The results are written back into the parameter and
+state Tensors in place (their version counters are bumped, as PyTorch's in-place updates do).
+
+State lives in Tensors (``state['step']`` is a float32 0-d Tensor, as in PyTorch), and no
+update reads a state value back into Python: under ``torchlike.compile`` the boxes hold tracers.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import numbers
+import warnings
+from collections import OrderedDict, defaultdict
+from itertools import chain
+
+import jax
+import jax.numpy as jnp
+
+from .._autograd_core import GRAD
+from .._tensor import Tensor, _new, _set_root, commit
+
+__all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook",
+           "required"]
+
+
+class _RequiredParameter:
+    """Singleton class representing a required parameter for an Optimizer."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+_global_optimizer_pre_hooks: "OrderedDict[int, object]" = OrderedDict()
+_global_optimizer_post_hooks: "OrderedDict[int, object]" = OrderedDict()
+_HOOK_ID = [0]
+
+
+class _RemovableHandle:
+    def __init__(self, hooks_dict, hid):
+        self._hooks, self.id = hooks_dict, hid
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _add_hook(d, hook, prepend=False):
+    _HOOK_ID[0] += 1
+    d[_HOOK_ID[0]] = hook
+    if prepend:
+        d.move_to_end(_HOOK_ID[0], last=False)
+    return _RemovableHandle(d, _HOOK_ID[0])
+
+
+def register_optimizer_step_pre_hook(hook):
+    return _add_hook(_global_optimizer_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook):
+    return _add_hook(_global_optimizer_post_hooks, hook)
+
+
+# ----------------------------------------------------------------------- value helpers
+
+_FLOAT64 = jnp.float64
+
+
+def _scalar_dtype():
+    """The dtype bias corrections are computed in (PyTorch computes them in Python doubles)."""
+    return jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+
+
+def hp(v):
+    """A hyperparameter as a jit argument: Python numbers as floats, Tensors as their array.
+
+    Reading a Python number is fine (it is a trace argument, not a frozen constant); a Tensor
+    hyperparameter (possibly holding a tracer under compile) is never read back.
+    """
+    if isinstance(v, Tensor):
+        return v._v.reshape(())
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, numbers.Real):
+        return float(v)
+    return jnp.asarray(v).reshape(())
+
+
+def is_nonzero(v):
+    """A static flag for `if weight_decay != 0` that never reads a Tensor's value."""
+    if isinstance(v, Tensor):
+        return True
+    return v != 0
+
+
+def to_scalar(x):
+    """PyTorch's `_to_scalar`: a 1-element Tensor becomes 0-d; other values are unchanged."""
+    if isinstance(x, Tensor) and x.dim() != 0:
+        return x.reshape(())
+    return x
+
+
+def write(t, v):
+    """Store jax array v into Tensor t in place (no autograd recording), bumping its version."""
+    if t._base is None:
+        _set_root(t, v)
+    else:
+        prev = GRAD[0]
+        GRAD[0] = False
+        try:
+            commit(t, _new(v))
+        finally:
+            GRAD[0] = prev
+
+
+def step_tensor():
+    """A new ``state['step']``: a float32 0-d Tensor holding 0., as PyTorch keeps it."""
+    return _new(jnp.zeros((), jnp.float32))
+
+
+def zeros_like(p):
+    return _new(jnp.zeros_like(p._v))
+
+
+class Kernel:
+    """A pure update function, jitted once per structure; `traces` counts compilations."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.traces = 0
+        self.jit = jax.jit(self._traced, static_argnums=(0,))
+        functools.update_wrapper(self, fn)
+
+    def _traced(self, static, *args):
+        self.traces += 1
+        return self.fn(static, *args)
+
+    def __call__(self, static, *args):
+        return self.jit(static, *args)
+
+
+def kernel(fn):
+    return Kernel(fn)
+
+
+def _typename(o):
+    if isinstance(o, Tensor):
+        return "torch." + o.type()[6:] if hasattr(o, "type") else type(o).__name__
+    m = type(o).__module__
+    return (m + "." if m not in ("builtins", None) else "") + type(o).__qualname__
+
+
+# --------------------------------------------------------------------------- Optimizer
+
+
+class Optimizer:
+    r"""Base class for all optimizers (PyTorch's ``torch.optim.Optimizer``).
+
+    Args:
+        params: an iterable of Tensors or of dicts (parameter groups).
+        defaults: a dict with the default values of the optimization options.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
+        self._optimizer_state_dict_pre_hooks = OrderedDict()
+        self._optimizer_state_dict_post_hooks = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks = OrderedDict()
+
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            "Tensors or dicts, but got " + _typename(params))
+
+        self.state = defaultdict(dict)
+        self.param_groups = []
+
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    # ------------------------------------------------------------------ subclass wiring
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_optim_wrapped", False):
+            cls.step = _wrap_step(step)
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state,
+                "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
+                     "_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
+                     "_optimizer_load_state_dict_pre_hooks",
+                     "_optimizer_load_state_dict_post_hooks"):
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+        self.defaults.setdefault("differentiable", False)
+
+    def __repr__(self):
+        format_string = self.__class__.__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            format_string += "\n"
+            format_string += f"Parameter Group {i}\n"
+            for key in sorted(group.keys()):
+                if key != "params":
+                    format_string += f"    {key}: {group[key]}\n"
+        format_string += ")"
+        return format_string
+
+    # ------------------------------------------------------------------------- hooks
+    def register_step_pre_hook(self, hook):
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        return _add_hook(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
+    # -------------------------------------------------------------------- state dicts
+    def state_dict(self):
+        """The optimizer's state as PyTorch structures it: ``{'state': {int: {...}},
+        'param_groups': [{..., 'params': [int, ...]}]}``. State Tensors are not copied."""
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
+
+        param_mappings = {}
+        start_index = 0
+
+        def pack_group(group):
+            nonlocal start_index
+            packed = {k: v for k, v in group.items() if k != "params"}
+            param_mappings.update({id(p): i for i, p in enumerate(group["params"], start_index)
+                                   if id(p) not in param_mappings})
+            packed["params"] = [param_mappings[id(p)] for p in group["params"]]
+            start_index += len(packed["params"])
+            return packed
+
+        param_groups = [pack_group(g) for g in self.param_groups]
+        packed_state = {(param_mappings[id(k)] if isinstance(k, Tensor) else k): v
+                        for k, v in self.state.items()}
+        state_dict = {"state": packed_state, "param_groups": param_groups}
+
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            hook_result = post_hook(self, state_dict)
+            if hook_result is not None:
+                state_dict = hook_result
+        return state_dict
+
+    @staticmethod
+    def _process_value_according_to_param_policy(param, value, param_id, param_groups,
+                                                 key=None):
+        fused = capturable = False
+        for pg in param_groups:
+            if param_id in pg["params"]:
+                fused = pg.get("fused", False)
+                capturable = pg.get("capturable", False)
+                break
+        if key == "step":
+            if capturable or fused:
+                return value.to(dtype=_float32(), device=param.device)
+            return value
+        if param.is_floating_point():
+            return value.to(dtype=param.dtype, device=param.device)
+        return value.to(device=param.device)
+
+    def load_state_dict(self, state_dict):
+        """Load a state dict made by :meth:`state_dict` (here or by PyTorch)."""
+        state_dict = state_dict.copy()
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            hook_result = pre_hook(self, state_dict)
+            if hook_result is not None:
+                state_dict = hook_result
+
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        param_lens = (len(g["params"]) for g in groups)
+        saved_lens = (len(g["params"]) for g in saved_groups)
+        if any(p_len != s_len for p_len, s_len in zip(param_lens, saved_lens)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                             "the size of optimizer's group")
+
+        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+
+        def _cast(param, value, param_id=None, param_groups=None, key=None):
+            if isinstance(value, Tensor):
+                return Optimizer._process_value_according_to_param_policy(
+                    param, value, param_id, param_groups, key)
+            if isinstance(value, dict):
+                return {k: _cast(param, v, param_id=param_id, param_groups=param_groups, key=k)
+                        for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return type(value)(_cast(param, v, param_id=param_id,
+                                         param_groups=param_groups) for v in value)
+            return value
+
+        state = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                param = id_map[k]
+                state[param] = _cast(param, v, param_id=k,
+                                     param_groups=state_dict["param_groups"])
+            else:
+                state[k] = v
+
+        def update_group(group, new_group):
+            new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new_group:
+                new_group["param_names"] = group["param_names"]
+            return new_group
+
+        param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
+        self.__setstate__({"state": state, "param_groups": param_groups})
+
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
+
+    # ------------------------------------------------------------------------- grads
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all optimized Tensors (to None by default, as PyTorch)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p._grad
+                if g is not None:
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        if g.grad_fn is not None:
+                            g.detach_()
+                        else:
+                            g._rg = False
+                        write(g, jnp.zeros_like(g._v))
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    def add_param_group(self, param_group):
+        """Add a param group to the optimizer's ``param_groups``."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        else:
+            param_group["params"] = list(params)
+
+        extracted_param_tensors = []
+        extracted_param_names = []
+        for param in param_group["params"]:
+            if isinstance(param, tuple):
+                extracted_param_names.append(param[0])
+                extracted_param_tensors.append(param[1])
+            else:
+                extracted_param_tensors.append(param)
+
+        param_group["params"] = extracted_param_tensors
+        if len(extracted_param_names) != 0:
+            if len(extracted_param_names) == len(extracted_param_tensors):
+                param_group["param_names"] = extracted_param_names
+            else:
+                raise ValueError("all optimizer params should be with/without names. Some param "
+                                 "names are missing")
+
+        for param in param_group["params"]:
+            if not isinstance(param, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                + _typename(param))
+            if not self.defaults.get("differentiable", None) and not (
+                    param.is_leaf or param.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            param_group.setdefault(name, default)
+
+        params = param_group["params"]
+        if len(params) != len({id(p) for p in params}):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; "
+                          "in future, this will cause an error; see "
+                          "github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=3)
+
+        param_set = set()
+        for group in self.param_groups:
+            param_set.update(id(p) for p in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                current_group_txt = ("with names" if "param_names" in param_group
+                                     else "without names")
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {current_group_txt} to the optimizer")
+
+        if not param_set.isdisjoint({id(p) for p in param_group["params"]}):
+            raise ValueError("some parameters appear in more than one parameter group")
+
+        self.param_groups.append(param_group)
+
+    # ------------------------------------------------------------- jitted group update
+    # Subclasses using the generic step set `_kernel` and implement `_init_state`,
+    # `_static` and `_hyper`; `_prepare` may add per-step state before the call.
+    _kernel = None
+
+    def _init_state(self, group, p, state):
+        raise NotImplementedError
+
+    def _static(self, group, params, states):
+        return ()
+
+    def _hyper(self, group):
+        return ()
+
+    def _default_step(self, closure):
+        loss = None
+        if closure is not None:
+            prev = GRAD[0]
+            GRAD[0] = True
+            try:
+                loss = closure()
+            finally:
+                GRAD[0] = prev
+        for group in self.param_groups:
+            self._step_group(group)
+        return loss
+
+    def _check_grad(self, p, g):
+        pass
+
+    def _step_group(self, group):
+        params, grads, states = [], [], []
+        st = self.state
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            self._check_grad(p, g)
+            s = st[p]
+            if len(s) == 0:
+                self._init_state(group, p, s)
+            params.append(p)
+            grads.append(g._v)
+            states.append(s)
+        if not params:
+            return
+        static = self._static(group, params, states)
+        arrays = [{k: v._v for k, v in s.items() if isinstance(v, Tensor)} for s in states]
+        new_p, new_s = self._kernel(static, [p._v for p in params], grads, arrays,
+                                    self._hyper(group))
+        for p, v in zip(params, new_p):
+            write(p, v)
+        for s, ns in zip(states, new_s):
+            for k, v in ns.items():
+                t = s.get(k)
+                if isinstance(t, Tensor):
+                    write(t, v)
+                else:
+                    s[k] = _new(v)
+
+
+def _float32():
+    from .. import _dtype
+    return _dtype.float32
+
+
+def _wrap_step(step):
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        for pre_hook in chain(_global_optimizer_pre_hooks.values(),
+                              self._optimizer_step_pre_hooks.values()):
+            result = pre_hook(self, args, kwargs)
+            if result is not None:
+                if isinstance(result, tuple) and len(result) == 2:
+                    args, kwargs = result
+                else:
+                    raise RuntimeError(f"{pre_hook} must return None or a tuple of (new_args, "
+                                       f"new_kwargs), but got {result}.")
+        prev = GRAD[0]
+        GRAD[0] = bool(self.defaults.get("differentiable", False))
+        try:
+            out = step(self, *args, **kwargs)
+        finally:
+            GRAD[0] = prev
+        for post_hook in chain(self._optimizer_step_post_hooks.values(),
+                               _global_optimizer_post_hooks.values()):
+            post_hook(self, args, kwargs)
+        return out
+
+    wrapper._optim_wrapped = True
+    return wrapper
+
+
+# ------------------------------------------------------------- kernel math helpers
+
+
+def cast(x, dt):
+    """A scalar hyperparameter expression as an array of the parameter's dtype."""
+    return jnp.asarray(x).astype(dt)
+
+
+def wide(x):
+    """A scalar in the precision PyTorch uses for its Python-double scalar math."""
+    return jnp.asarray(x).astype(_scalar_dtype())
+
+
+def lerp(a, b, w):
+    """PyTorch's lerp (two formulas, switching at weight 0.5) with a scalar weight."""
+    w = cast(w, a.dtype)
+    return jnp.where(jnp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+
+
+def check_lr(lr):
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def check_betas(betas):
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
