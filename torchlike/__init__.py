@@ -33,6 +33,7 @@ from ._random import (Generator, default_generator, get_rng_state, initial_seed,
 from . import autograd  # noqa: E402,F401
 from . import linalg, cuda, accelerator, random, backends  # noqa: E402,F401
 from . import func  # noqa: E402,F401
+from . import optim  # noqa: E402,F401
 
 float = float32  # noqa: A001
 double = float64
