@@ -33,6 +33,8 @@ from ._random import (Generator, default_generator, get_rng_state, initial_seed,
 from . import autograd  # noqa: E402,F401
 from . import linalg, cuda, accelerator, random, backends  # noqa: E402,F401
 from . import func  # noqa: E402,F401
+from . import sparse, distributions, jit, distributed, multiprocessing, hub, onnx  # noqa: E402,F401,E501
+from .sparse import sparse_coo_tensor, sparse_coo  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
 
 float = float32  # noqa: A001
