@@ -1,0 +1,338 @@
+"""torchlike.compile: run a whole step (forward, backward, optimizer) as one XLA program.
+
+State the function reads or mutates without receiving it as an argument (parameters, buffers,
+gradients, optimizer state and hyperparameters, the RNG key) is found by walking what the
+function can reach: its arguments, closure cells and the globals it names, through Modules,
+Optimizers, schedulers, Generators and containers. Each state tensor becomes an input of the
+jitted program and its final value an output that is written back into the same box, so eager
+and compiled runs produce the same numbers.
+
+A call whose state structure was not seen on the previous call runs eagerly (this creates lazy
+state such as `.grad` and optimizer moments exactly as PyTorch would); the next call with that
+structure is traced and compiled, and later calls reuse the program.
+"""
+from __future__ import annotations
+
+import functools
+import types
+import warnings
+
+import jax
+import numpy as np
+
+from ._random import Generator, default_generator
+from ._tensor import Tensor, _is_tracer, _new
+
+RECOMPILE_LIMIT = 8
+_NUM = (int, float)
+
+
+def _is_module(o):
+    return hasattr(o, "_parameters") and hasattr(o, "_modules") and hasattr(o, "_buffers")
+
+
+def _is_optimizer(o):
+    return hasattr(o, "param_groups") and hasattr(o, "state") and not _is_module(o)
+
+
+class _Walk:
+    """Collect state slots: (path, kind, holder, key). Kinds: 'box' (a Tensor box, written in
+    place), 'num' (a Python number in an optimizer param group, lifted as a weak scalar)."""
+
+    def __init__(self):
+        self.slots = []
+        self.seen = set()
+        self.flags = []
+
+    def tensor(self, path, t):
+        if t is None or id(t) in self.seen or t._base is not None:
+            if t is not None and t._base is not None:
+                self.tensor(path + ("base",), t._base)
+            return
+        self.seen.add(id(t))
+        self.slots.append((path, "box", t, None))
+        g = t.__dict__.get("_grad")
+        if g is not None:
+            self.tensor(path + ("grad",), g)
+
+    def obj(self, path, o, depth=0):
+        if depth > 6 or o is None or isinstance(o, (str, bytes, bool, int, float, type,
+                                                    types.ModuleType)):
+            return
+        if isinstance(o, Tensor):
+            self.tensor(path, o)
+            return
+        if id(o) in self.seen:
+            return
+        self.seen.add(id(o))
+        if isinstance(o, Generator):
+            self.tensor(path + ("key",), o._key)
+        elif _is_module(o):
+            self.flags.append(o.training)
+            for n, p in o._parameters.items():
+                self.tensor(path + ("p", n), p)
+            for n, b in o._buffers.items():
+                self.tensor(path + ("b", n), b)
+            for n, m in o._modules.items():
+                self.obj(path + ("m", n), m, depth + 1)
+        elif _is_optimizer(o):
+            for gi, g in enumerate(o.param_groups):
+                for pi, p in enumerate(g["params"]):
+                    self.tensor(path + ("g", gi, pi), p)
+                    st = o.state.get(p) if hasattr(o.state, "get") else None
+                    for k, v in (st or {}).items():
+                        if isinstance(v, Tensor):
+                            self.tensor(path + ("s", gi, pi, k), v)
+                for k, v in g.items():
+                    if k == "params":
+                        continue
+                    if isinstance(v, Tensor):
+                        self.tensor(path + ("h", gi, k), v)
+                    elif isinstance(v, _NUM) and not isinstance(v, bool):
+                        self.slots.append((path + ("h", gi, k), "num", g, k))
+                    elif isinstance(v, tuple) and all(isinstance(x, float) for x in v):
+                        self.flags.append(v)  # betas etc.: part of the key
+        elif hasattr(o, "optimizer") and _is_optimizer(getattr(o, "optimizer")):
+            self.obj(path + ("opt",), o.optimizer, depth + 1)
+        elif isinstance(o, (list, tuple)):
+            for i, x in enumerate(o):
+                self.obj(path + (i,), x, depth + 1)
+        elif isinstance(o, dict):
+            for k, x in list(o.items()):
+                if isinstance(k, (str, int)):
+                    self.obj(path + (k,), x, depth + 1)
+        elif isinstance(o, (types.FunctionType, types.MethodType, functools.partial)):
+            self.function(path, o, depth + 1)
+
+    def function(self, path, f, depth=0):
+        if isinstance(f, functools.partial):
+            self.obj(path + ("args",), f.args, depth)
+            self.obj(path + ("kw",), f.keywords, depth)
+            f = f.func
+        if isinstance(f, types.MethodType):
+            self.obj(path + ("self",), f.__self__, depth)
+            f = f.__func__
+        code = getattr(f, "__code__", None)
+        if code is None:
+            return
+        for i, cell in enumerate(f.__closure__ or ()):
+            try:
+                self.obj(path + ("c", code.co_freevars[i]), cell.cell_contents, depth)
+            except ValueError:
+                pass
+        g = f.__globals__
+        for name in _names(code):
+            if name in g:
+                self.obj(path + ("G", name), g[name], depth)
+
+
+def _names(code):
+    names = set(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names |= _names(c)
+    return names
+
+
+class CompiledFunction:
+    """The callable returned by `torchlike.compile(fn)`. `stats()` reports traces and hits."""
+
+    def __init__(self, fn, module=None):
+        self.fn = fn
+        self.module = module
+        self._cache = {}
+        self._last_key = None
+        self._stats = {"calls": 0, "eager_calls": 0, "traces": 0, "cache_hits": 0}
+        functools.update_wrapper(self, fn)
+
+    def stats(self):
+        return dict(self._stats, programs=len(self._cache))
+
+    def _walk(self, args, kwargs):
+        w = _Walk()
+        w.obj(("arg",), list(args))
+        w.obj(("kw",), dict(kwargs))
+        if self.module is not None:
+            w.obj(("self",), self.module)
+        w.function(("fn",), self.fn)
+        w.obj(("rng",), default_generator)
+        return w
+
+    def __call__(self, *args, **kwargs):
+        self._stats["calls"] += 1
+        w = self._walk(args, kwargs)
+        key, vals = self._key(w, args, kwargs)
+        entry = self._cache.get(key)
+        traced = entry is None
+        if traced:
+            if self._last_key != key:
+                # first sight of this structure: run eagerly to create lazy state
+                self._stats["eager_calls"] += 1
+                out = self.fn(*args, **kwargs)
+                self._last_key = self._key(self._walk(args, kwargs), args, kwargs)[0]
+                return out
+            entry = self._cache[key] = self._program(w, args, kwargs)
+            self._stats["traces"] += 1
+            if len(self._cache) > RECOMPILE_LIMIT:
+                warnings.warn(f"torchlike.compile: {self.fn.__name__} was recompiled "
+                              f"{len(self._cache)} times (limit {RECOMPILE_LIMIT}); the state "
+                              "structure, argument shapes or Python constants keep changing",
+                              stacklevel=2)
+        else:
+            self._stats["cache_hits"] += 1
+        self._last_key = key
+        jitted, info = entry
+        new_state, out_leaves = jitted(vals)
+        if traced:  # the trace may have put new boxes in containers: write into those
+            w = self._walk(args, kwargs)
+        boxes = [h for (_, kind, h, _) in w.slots if kind == "box"]
+        for i, v in zip(info["changed"], new_state):
+            _write(boxes[i], v)
+        return _unflatten_result(info["tree"], out_leaves)
+
+    def _key(self, w, args, kwargs):
+        vals, sig = [], []
+        for path, kind, holder, key in w.slots:
+            if kind == "box":
+                v = holder._v
+                if _is_tracer(v):
+                    raise RuntimeError("torchlike.compile: nested compiled calls are not "
+                                       "supported")
+                sig.append((path, v.shape, v.dtype))
+            else:
+                v = holder[key]
+                sig.append((path, type(v)))
+            vals.append(v)
+        return (tuple(sig), tuple(w.flags), _static_signature(args, kwargs)), vals
+
+    def _program(self, w, args, kwargs):
+        slots = w.slots
+        info = {}
+
+        def program(vals):
+            saved = []
+            try:
+                for (path, kind, holder, k), v in zip(slots, vals):
+                    if kind == "box":
+                        saved.append((holder, holder._data, holder._np, holder._npcopy))
+                        holder._data, holder._np, holder._npcopy = v, None, False
+                    else:
+                        saved.append((holder, k, holder[k]))
+                        holder[k] = v
+                result = self.fn(*args, **kwargs)
+                after = self._walk(args, kwargs)
+                if [s[0] for s in after.slots] != [s[0] for s in slots]:
+                    raise RuntimeError(
+                        "torchlike.compile: the function changed the set of state it holds "
+                        "(new tensors in a module or optimizer, or removed ones) on a call "
+                        "with a structure seen before; this cannot be compiled")
+                boxes_in = [v for (_, kind, _, _), v in zip(slots, vals) if kind == "box"]
+                boxes_out = [h._v for (_, kind, h, _) in after.slots if kind == "box"]
+                changed = [i for i, (a, b) in enumerate(zip(boxes_in, boxes_out)) if a is not b]
+                info["changed"] = changed
+                info["tree"], leaves = _flatten_result(result)
+                return [boxes_out[i] for i in changed], leaves
+            finally:
+                for s in saved:
+                    if len(s) == 4:
+                        holder, data, npa, npc = s
+                        holder._data, holder._np, holder._npcopy = data, npa, npc
+                    else:
+                        holder, k, v = s
+                        holder[k] = v
+
+        return jax.jit(program), info
+
+
+def _write(box, v):
+    if box._base is not None:
+        return
+    from ._tensor import _set_root
+    if box._data is v:
+        return
+    _set_root(box, v)
+
+
+def _static_signature(args, kwargs):
+    def s(a):
+        if isinstance(a, Tensor):
+            return ("T",)
+        if isinstance(a, (int, float, str, bool, type(None))):
+            return (type(a).__name__, a)
+        if isinstance(a, (list, tuple)):
+            return tuple(s(x) for x in a)
+        return (type(a).__name__, id(a))
+    return (tuple(s(a) for a in args), tuple((k, s(v)) for k, v in sorted(kwargs.items())))
+
+
+def _flatten_result(r):
+    leaves = []
+
+    def f(x):
+        if isinstance(x, Tensor):
+            leaves.append(x._v)
+            return ("T", len(leaves) - 1)
+        if isinstance(x, (list, tuple)):
+            return (type(x), tuple(f(y) for y in x))
+        if isinstance(x, dict):
+            return (dict, tuple((k, f(v)) for k, v in x.items()))
+        if _is_tracer(x):
+            leaves.append(x)
+            return ("A", len(leaves) - 1)
+        return ("C", x)
+    return f(r), leaves
+
+
+def _unflatten_result(tree, leaves):
+    def g(t):
+        tag = t[0]
+        if tag == "T":
+            return _new(leaves[t[1]])
+        if tag == "A":
+            return leaves[t[1]]
+        if tag == "C":
+            return t[1]
+        if tag is dict:
+            return {k: g(v) for k, v in t[1]}
+        return tag(g(x) for x in t[1])
+    return g(tree)
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,
+            options=None, disable=False):
+    """Compile a step function (or a Module's forward) into one XLA program per structure."""
+    if model is None:
+        return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
+                                 mode=mode, options=options, disable=disable)
+    if disable:
+        return model
+    if _is_module(model):
+        return _CompiledModule(model)
+    return CompiledFunction(model)
+
+
+class _CompiledModule:
+    """`torchlike.compile(module)`: calling it runs the module's forward compiled."""
+
+    def __init__(self, module):
+        self.__dict__["_orig_mod"] = module
+        self.__dict__["_compiled"] = CompiledFunction(module.forward, module=module)
+
+    def __call__(self, *args, **kwargs):
+        return self._compiled(*args, **kwargs)
+
+    def stats(self):
+        return self._compiled.stats()
+
+    def __getattr__(self, name):
+        return getattr(self._orig_mod, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._orig_mod, name, value)
+
+    def __repr__(self):
+        return f"OptimizedModule(\n  (_orig_mod): {repr(self._orig_mod)}\n)".replace(
+            "\n", "\n", 1)
+
+
+_ = np
