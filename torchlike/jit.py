@@ -1,1 +1,375 @@
-"""placeholder"""
+"""torchlike.jit: ``trace`` compiles a call with ``jax.jit``; ``script`` keeps Python semantics.
+
+``jit.trace(fn_or_module, example_inputs)`` returns a callable whose every call runs one
+``jax.jit``-compiled program of the traced function. The state it reads (module parameters and
+buffers, tensors reachable from the function's closure and globals, the RNG key) is found the
+way ``torchlike.compile`` finds it and passed in as inputs; buffers and the RNG key it changes
+are written back. The compiled call is one entry on the autograd tape, so gradients flow into
+parameters and inputs as with the eager call (``jax.vjp`` of the traced program). Unlike
+``torch.jit.trace``, Python control flow on tensor values cannot be frozen into the trace: it
+raises a clear error; use ``jit.script`` (which runs the Python code eagerly) for that.
+
+``jit.script(module_or_fn)`` returns the module or function itself: it runs eagerly, with its
+Python control flow, exactly as TorchScript would execute it.
+"""
+from __future__ import annotations
+
+import functools
+import pickle
+import warnings
+
+from ._autograd_core import GRAD
+from ._ops.registry import Op
+from ._tensor import Tensor, _new, call
+
+__all__ = ["trace", "trace_module", "script", "save", "load", "ignore", "unused", "export",
+           "is_scripting", "is_tracing", "annotate", "Final", "fork", "wait", "freeze",
+           "optimize_for_inference", "ScriptModule", "ScriptFunction", "TracerWarning",
+           "interface", "script_if_tracing", "Attribute", "enable_onednn_fusion",
+           "TracedModule", "TracedFunction"]
+
+_TRACING = [0]
+
+
+class TracerWarning(Warning):
+    pass
+
+
+def _is_module(o):
+    return hasattr(o, "_parameters") and hasattr(o, "_modules") and hasattr(o, "forward")
+
+
+def _flatten_in(obj, leaves):
+    """Tensors in nested tuples/lists/dicts -> leaves; returns a rebuild spec."""
+    if isinstance(obj, Tensor):
+        leaves.append(obj)
+        return ("T", len(leaves) - 1)
+    if isinstance(obj, (list, tuple)):
+        return (type(obj), tuple(_flatten_in(x, leaves) for x in obj))
+    if isinstance(obj, dict):
+        return (dict, tuple((k, _flatten_in(v, leaves)) for k, v in obj.items()))
+    return ("C", obj)
+
+
+def _rebuild(spec, leaves):
+    tag = spec[0]
+    if tag == "T":
+        return leaves[spec[1]]
+    if tag == "C":
+        return spec[1]
+    if tag is dict:
+        return {k: _rebuild(v, leaves) for k, v in spec[1]}
+    return tag(_rebuild(x, leaves) for x in spec[1])
+
+
+def _spec_key(spec):
+    tag = spec[0]
+    if tag == "T":
+        return ("T",)
+    if tag == "C":
+        c = spec[1]
+        if isinstance(c, (int, float, str, bool, type(None))):
+            return ("C", type(c).__name__, c)
+        return ("C", type(c).__name__, id(c))
+    if tag is dict:
+        return ("dict", tuple((k, _spec_key(v)) for k, v in spec[1]))
+    return (tag.__name__, tuple(_spec_key(x) for x in spec[1]))
+
+
+class _Traced:
+    """Shared machinery of TracedFunction / TracedModule."""
+
+    def _setup(self, fn, module, name):
+        self._fn = fn
+        self._module = module
+        self._name = name
+        self._ops = {}
+
+    def _state(self, args):
+        from ._compile import _Walk
+        from ._random import default_generator
+        w = _Walk()
+        w.obj(("arg",), list(args))
+        if self._module is not None:
+            w.obj(("self",), self._module)
+        w.function(("fn",), self._fn)
+        w.obj(("rng",), default_generator)
+        arg_ids = set()
+        leaves = []
+        _flatten_in(args, leaves)
+        arg_ids = {id(t) for t in leaves}
+        boxes = [h for (_, kind, h, _) in w.slots if kind == "box" and id(h) not in arg_ids]
+        return boxes, tuple(w.flags)
+
+    def _call(self, args, kwargs):
+        leaves = []
+        spec = _flatten_in((args, kwargs), leaves)
+        boxes, flags = self._state(args)
+        key = (_spec_key(spec), tuple((id(b), b._v.shape, b._v.dtype) for b in boxes), flags,
+               tuple((t._v.shape, t._v.dtype) for t in leaves))
+        entry = self._ops.get(key)
+        if entry is None:
+            entry = self._ops[key] = self._make_op(spec, len(leaves), boxes)
+        op, info = entry
+        outs = call(op, (*leaves, *boxes), ())
+        if not isinstance(outs, tuple):
+            outs = (outs,)
+        n_user = info["n_user"]
+        from ._compile import _write
+        for i, v in zip(info["changed"], outs[n_user:]):
+            _write(boxes[i], v._v)
+        return _rebuild(info["tree"], list(outs[:n_user]))
+
+    def _make_op(self, spec, n_leaves, boxes):
+        info = {}
+        fn = self._fn
+
+        def program(*arrays):
+            ins, states = arrays[:n_leaves], arrays[n_leaves:]
+            saved = [(b, b._data, b._np, b._npcopy) for b in boxes]
+            prev = GRAD[0]
+            GRAD[0] = False
+            _TRACING[0] += 1
+            try:
+                for b, v in zip(boxes, states):
+                    b._data, b._np, b._npcopy = v, None, False
+                args, kwargs = _rebuild(spec, [_new(a) for a in ins])
+                result = fn(*args, **kwargs)
+                out_leaves = []
+                tree = _flatten_in(result, out_leaves)
+                after = [b._v for b in boxes]
+                changed = [i for i, (a, b) in enumerate(zip(states, after)) if a is not b]
+                info["tree"], info["changed"], info["n_user"] = tree, changed, len(out_leaves)
+                return tuple(t._v for t in out_leaves) + tuple(after[i] for i in changed)
+            except RuntimeError as e:
+                if "needs a concrete value" in str(e):
+                    raise RuntimeError(
+                        f"torchlike.jit.trace: {self._name} reads a tensor's value in Python "
+                        f"(control flow, .item(), print) while being traced. Use "
+                        f"torchlike.jit.script to keep Python control flow, or tensor ops "
+                        f"such as torchlike.where. ({e})") from None
+                raise
+            finally:
+                _TRACING[0] -= 1
+                GRAD[0] = prev
+                for b, data, npa, npc in saved:
+                    b._data, b._np, b._npcopy = data, npa, npc
+
+        program.__name__ = f"traced_{self._name}"
+        op = Op(f"jit_trace_{self._name}", program, n_leaves + len(boxes), False, None, "inputs",
+                "TracedBackward0", None, True)
+        return op, info
+
+
+class TracedFunction(_Traced):
+    """What ``jit.trace(fn, example_inputs)`` returns for a function."""
+
+    def __init__(self, fn):
+        self._setup(fn, None, getattr(fn, "__name__", "fn"))
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args, **kwargs):
+        return self._call(args, kwargs)
+
+    def __repr__(self):
+        return f"<torchlike.jit.TracedFunction {self._name}>"
+
+
+class TracedModule(_Traced):
+    """What ``jit.trace(module, example_inputs)`` returns: the module, called compiled."""
+
+    def __init__(self, module):
+        self.__dict__["_orig_mod"] = module
+        self._setup(module.forward, module, type(module).__name__)
+
+    def __call__(self, *args, **kwargs):
+        return self._call(args, kwargs)
+
+    def forward(self, *args, **kwargs):
+        return self._call(args, kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["_orig_mod"], name)
+
+    def __setattr__(self, name, value):
+        if name.startswith("_") and name in ("_fn", "_module", "_name", "_ops"):
+            self.__dict__[name] = value
+        else:
+            setattr(self._orig_mod, name, value)
+
+    def __repr__(self):
+        return repr(self._orig_mod)
+
+    def __reduce__(self):
+        return (_retrace, (self._orig_mod,))
+
+
+def _retrace(module):
+    return TracedModule(module)
+
+
+def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inputs=None,
+          check_tolerance=1e-5, strict=True, _force_outplace=False,
+          _module_class=None, _compilation_unit=None, example_kwarg_inputs=None,
+          _store_inputs=True):
+    """Trace ``func`` (a function or Module) into a jax.jit-compiled callable.
+
+    The example inputs are run once through the compiled program (as PyTorch runs them), so a
+    function that cannot be traced fails here with a clear error."""
+    if _is_module(func):
+        traced = TracedModule(func)
+    elif callable(func):
+        traced = TracedFunction(func)
+    else:
+        raise TypeError(f"jit.trace expects a function or a Module, got "
+                        f"{type(func).__name__}")
+    if example_inputs is None and example_kwarg_inputs is None:
+        raise RuntimeError("jit.trace needs example_inputs (a tensor or a tuple of tensors)")
+    if example_kwarg_inputs is not None:
+        traced(**example_kwarg_inputs)
+    else:
+        args = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
+        traced(*args)
+    return traced
+
+
+def trace_module(mod, inputs, **kwargs):
+    """``jit.trace_module(mod, {"forward": example})``: traces ``forward``."""
+    example = inputs.get("forward") if isinstance(inputs, dict) else inputs
+    return trace(mod, example, **kwargs)
+
+
+def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
+    """Return ``obj`` unchanged: modules and functions run eagerly with their Python control
+    flow, which is what TorchScript executes."""
+    if obj is None:
+        raise RuntimeError("jit.script expects a Module, a function or a class")
+    return obj
+
+
+class ScriptModule:
+    """Placeholder base for code that subclasses ``torch.jit.ScriptModule``."""
+
+    def __init_subclass__(cls, **kwargs):
+        raise NotImplementedError("torchlike.jit.ScriptModule subclasses are not supported; "
+                                  "subclass torchlike.nn.Module instead")
+
+
+class ScriptFunction:
+    pass
+
+
+def script_method(fn):
+    return fn
+
+
+def save(m, f, _extra_files=None):
+    """Save a (scripted or traced) module with pickle. Load it back with ``jit.load``."""
+    payload = ("torchlike.jit", 1, m)
+    if isinstance(f, (str, bytes)) or hasattr(f, "__fspath__"):
+        with open(f, "wb") as fh:
+            pickle.dump(payload, fh)
+    else:
+        pickle.dump(payload, f)
+
+
+def load(f, map_location=None, _extra_files=None, _restore_shapes=False):
+    """Load what ``jit.save`` wrote (a pickle: only load files you trust)."""
+    if isinstance(f, (str, bytes)) or hasattr(f, "__fspath__"):
+        with open(f, "rb") as fh:
+            payload = pickle.load(fh)
+    else:
+        payload = pickle.load(f)
+    if not (isinstance(payload, tuple) and len(payload) == 3 and payload[0] == "torchlike.jit"):
+        raise RuntimeError("jit.load: not a file written by torchlike.jit.save (TorchScript "
+                           "archives from PyTorch cannot be loaded; save a state_dict with "
+                           "torch.save and load it with torchlike.load)")
+    m = payload[2]
+    if map_location is not None and hasattr(m, "to"):
+        m.to(map_location)
+    return m
+
+
+def ignore(drop=False, **kwargs):
+    if callable(drop):
+        return drop
+    return lambda fn: fn
+
+
+def unused(fn):
+    return fn
+
+
+def export(fn):
+    return fn
+
+
+def interface(obj):
+    return obj
+
+
+def is_scripting():
+    return False
+
+
+def is_tracing():
+    return _TRACING[0] > 0
+
+
+def annotate(the_type, the_value):
+    return the_value
+
+
+def script_if_tracing(fn):
+    return fn
+
+
+class _FinalMeta(type):
+    def __getitem__(cls, item):
+        return item
+
+
+class Final(metaclass=_FinalMeta):
+    pass
+
+
+class Attribute:
+    def __new__(cls, value, type=None):  # noqa: A002
+        return value
+
+
+class Future:
+    def __init__(self, value):
+        self._value = value
+
+    def wait(self):
+        return self._value
+
+    def value(self):
+        return self._value
+
+    def done(self):
+        return True
+
+
+def fork(func, *args, **kwargs):
+    return Future(func(*args, **kwargs))
+
+
+def wait(future):
+    return future.wait()
+
+
+def freeze(mod, preserved_attrs=None, optimize_numerics=True):
+    return mod
+
+
+def optimize_for_inference(mod, other_methods=None):
+    return mod
+
+
+def enable_onednn_fusion(enabled):
+    pass
+
+
+_ = warnings

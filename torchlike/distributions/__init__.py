@@ -1,1 +1,26 @@
-"""placeholder"""
+"""torchlike.distributions: PyTorch's probability distributions on torchlike tensors.
+
+Parameters are ordinary tensors, so ``log_prob``, ``entropy`` and ``rsample`` (reparameterised
+sampling) are differentiable through the tape; draws use torchlike's default generator, so
+``torchlike.manual_seed`` makes them repeatable.
+"""
+from __future__ import annotations
+
+from . import constraints
+from .bernoulli import Bernoulli
+from .beta import Beta
+from .categorical import Categorical
+from .dirichlet import Dirichlet
+from .distribution import Distribution
+from .exponential import Exponential
+from .gamma import Gamma
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .multivariate_normal import MultivariateNormal
+from .normal import Normal
+from .poisson import Poisson
+from .uniform import Uniform
+
+__all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exponential",
+           "Gamma", "Independent", "MultivariateNormal", "Normal", "Poisson", "Uniform",
+           "constraints", "kl_divergence", "register_kl"]
