@@ -447,7 +447,7 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec):
-        if self.dim() == 0 and spec:
+        if self.dim() == 0 and (spec or type(self) is Tensor):  # f"{t}" of 0-d: the number
             return format(self.item(), spec)
         return str(self)
 
