@@ -98,9 +98,18 @@ def hp(v):
     return jnp.asarray(v).reshape(())
 
 
+def is_concrete(v):
+    """Whether a hyperparameter is a plain Python number (not a Tensor, array or tracer)."""
+    return isinstance(v, numbers.Number)
+
+
 def is_nonzero(v):
-    """A static flag for `if weight_decay != 0` that never reads a Tensor's value."""
-    if isinstance(v, Tensor):
+    """A static flag for `if weight_decay != 0` that never reads a Tensor's value.
+
+    A Tensor (or a tracer that torchlike.compile put in the param group) counts as nonzero:
+    the update it guards is then applied with the traced value, a no-op when that is 0.
+    """
+    if not is_concrete(v):
         return True
     return v != 0
 

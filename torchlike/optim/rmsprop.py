@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .optimizer import (Optimizer, cast, check_lr, hp, is_nonzero, kernel, lerp, step_tensor,
+from .optimizer import (Optimizer, cast, check_lr, hp, is_concrete, is_nonzero, kernel, lerp, step_tensor,
                         zeros_like)
 
 __all__ = ["RMSprop"]
@@ -70,14 +70,15 @@ class RMSprop(Optimizer):
     def _init_state(self, group, p, state):
         state["step"] = step_tensor()
         state["square_avg"] = zeros_like(p)
-        if group["momentum"] > 0:
+        m = group["momentum"]
+        if not is_concrete(m) or m > 0:
             state["momentum_buffer"] = zeros_like(p)
         if group["centered"]:
             state["grad_avg"] = zeros_like(p)
 
     def _static(self, group, params, states):
         return (bool(group["maximize"]), is_nonzero(group["weight_decay"]),
-                bool(group["momentum"] > 0), bool(group["centered"]))
+                all("momentum_buffer" in s for s in states), bool(group["centered"]))
 
     def _hyper(self, group):
         return (hp(group["lr"]), hp(group["alpha"]), hp(group["eps"]),

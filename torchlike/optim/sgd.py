@@ -1,7 +1,7 @@
 """SGD with momentum, dampening, Nesterov, weight decay and maximize (PyTorch's update)."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, cast, check_lr, hp, is_nonzero, kernel
+from .optimizer import Optimizer, cast, hp, is_concrete, is_nonzero, kernel, write
 
 __all__ = ["SGD"]
 
@@ -69,8 +69,16 @@ class SGD(Optimizer):
     def step(self, closure=None):
         return self._default_step(closure)
 
+    def _momentum_on(self, group):
+        m = group["momentum"]
+        if is_concrete(m):
+            return m != 0
+        # a traced momentum (torchlike.compile): the state created eagerly tells
+        return any(self.state.get(p, {}).get("momentum_buffer") is not None
+                   for p in group["params"])
+
     def _step_group(self, group):
-        if not is_nonzero(group["momentum"]):
+        if not self._momentum_on(group):
             # no state at all, as in PyTorch
             params = [p for p in group["params"] if p._grad is not None]
             if not params:
@@ -80,7 +88,6 @@ class SGD(Optimizer):
             new_p, _ = self._kernel(static, [p._v for p in params],
                                     [p._grad._v for p in params], [{} for _ in params],
                                     self._hyper(group))
-            from .optimizer import write
             for p, v in zip(params, new_p):
                 write(p, v)
             return
