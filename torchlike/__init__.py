@@ -35,6 +35,7 @@ from . import linalg, cuda, accelerator, random, backends  # noqa: E402,F401
 from . import func  # noqa: E402,F401
 from . import sparse, distributions, jit, distributed, multiprocessing, hub, onnx  # noqa: E402,F401,E501
 from .sparse import sparse_coo_tensor, sparse_coo  # noqa: E402,F401
+from . import nn  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
 from . import serialization, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
