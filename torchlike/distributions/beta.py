@@ -73,8 +73,3 @@ class Beta(Distribution):
     @property
     def concentration0(self):
         return self._dirichlet.concentration[..., 1]
-
-    def __repr__(self):
-        c1, c0 = self.concentration1, self.concentration0
-        f = lambda t: t if t.numel() == 1 else t.size()  # noqa: E731
-        return f"Beta(concentration1: {f(c1)}, concentration0: {f(c0)})"

@@ -8,15 +8,18 @@ from .._autograd_core import no_grad
 from .._tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import _all_true, _size, broadcast_all
+from .utils import _size, broadcast_all
 
 __all__ = ["Uniform"]
 
 
 class Uniform(Distribution):
     """Uniform(low, high): the half-open interval [low, high)."""
-    arg_constraints = {"low": constraints.dependent(is_discrete=False, event_dim=0),
-                       "high": constraints.dependent(is_discrete=False, event_dim=0)}
+
+    @property
+    def arg_constraints(self):
+        return {"low": constraints.less_than(self.high),
+                "high": constraints.greater_than(self.low)}
     has_rsample = True
 
     @property
@@ -42,8 +45,6 @@ class Uniform(Distribution):
         else:
             batch_shape = self.low.size()
         super().__init__(batch_shape, validate_args=validate_args)
-        if self._validate_args and not _all_true(F.lt(self.low, self.high)):
-            raise ValueError("Uniform is not defined when low>= high")
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Uniform, _instance)
