@@ -787,6 +787,11 @@ def commit(t, r):
             t.grad_fn, t._out, t._rg = r.grad_fn, r._out, True
         return t
     size, stride, off = t._meta
+    if not t._rg and not (r._rg and GRAD[0]):
+        # a write through a detached view (`p.data.sub_(...)`) is not recorded on the base
+        _set_root(b, _COPY_SLICES.kernel((size, stride), None).jit(b._v, rv, off))
+        t._data, t._vsync = rv, b._ver
+        return t
     nb = call(_COPY_SLICES, (b, r, off), (size, stride))
     _set_root(b, nb._data)
     if nb._rg:
