@@ -512,3 +512,26 @@ def test_compiled_step_matches_eager():
     assert oc.state[pc[0]]["step"].item() == 12.0
     if hasattr(cstep, "stats"):
         assert cstep.stats()["traces"] <= 2
+
+
+def test_checkpoint_interop_with_torch_files(torch, tmp_path):
+    """An optimizer state dict saved by torchlike.save loads into real torch and back."""
+    if not hasattr(torchlike, "save"):
+        pytest.skip("torchlike.save not available yet")
+    kw = dict(lr=0.01, amsgrad=True)
+    params, opt, _ = _train(torchlike, "Adam", kw, steps=4)
+    torchlike.save(opt.state_dict(), tmp_path / "ours.pt")
+    tparams = [torch.tensor(_np(p), requires_grad=True) for p in params]
+    topt = torch.optim.Adam(tparams, **kw)
+    topt.load_state_dict(torch.load(tmp_path / "ours.pt"))
+    torch.save(topt.state_dict(), tmp_path / "theirs.pt")
+
+    fresh = [torchlike.tensor(_np(p), requires_grad=True) for p in params]
+    opt2 = torchlike.optim.Adam(fresh, **kw)
+    opt2.load_state_dict(torchlike.load(tmp_path / "theirs.pt"))
+    _train(torchlike, "Adam", kw, steps=5, params=fresh, opt=opt2)
+    _train(torch, "Adam", kw, steps=5, params=tparams, opt=topt)
+    _train(torchlike, "Adam", kw, steps=5, params=params, opt=opt)
+    for a, b, e in zip(fresh, params, tparams):
+        np.testing.assert_array_equal(_np(a), _np(b))
+        np.testing.assert_allclose(_np(a), e.detach().numpy(), rtol=0, atol=1e-5)
