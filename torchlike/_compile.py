@@ -88,7 +88,7 @@ class _Walk:
                         continue
                     if isinstance(v, Tensor):
                         self.tensor(path + ("h", gi, k), v)
-                    elif isinstance(v, _NUM) and not isinstance(v, bool):
+                    elif (isinstance(v, _NUM) and not isinstance(v, bool)) or _is_tracer(v):
                         self.slots.append((path + ("h", gi, k), "num", g, k))
                     elif isinstance(v, tuple) and all(isinstance(x, float) for x in v):
                         self.flags.append(v)  # betas etc.: part of the key
