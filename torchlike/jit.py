@@ -116,6 +116,14 @@ class _Traced:
             outs = (outs,)
         n_user = info["n_user"]
         from ._compile import _write
+        written = [boxes[i] for i in info["changed"]]
+        if written:
+            # backward uses the values this call read (kept on its tape node), so writing the
+            # new state back into those boxes must not trip the in-place version check
+            node = next((o.grad_fn for o in outs if o.grad_fn is not None), None)
+            if node is not None and node.saved:
+                ids = {id(b) for b in written}
+                node.saved = tuple(s for s in node.saved if id(s[0]) not in ids)
         for i, v in zip(info["changed"], outs[n_user:]):
             _write(boxes[i], v._v)
         return _rebuild(info["tree"], list(outs[:n_user]))
