@@ -19,10 +19,18 @@ def _tensor_cls():
 
 
 def _array_tensor(arr):
-    """A new tensor holding a (fresh) numpy array: one host-to-device transfer."""
+    """A new tensor holding a (fresh) numpy array: one host-to-device transfer.
+
+    In a DataLoader worker the batch is only pickled back to the parent, so it keeps the numpy
+    array (the parent makes the device array when it unpickles the batch)."""
     import jax.numpy as jnp
     from ..._tensor import _new
+    if _IN_WORKER[0]:
+        return _new(np.ascontiguousarray(arr))
     return _new(jnp.asarray(arr))
+
+
+_IN_WORKER = [False]
 
 
 def default_convert(data):

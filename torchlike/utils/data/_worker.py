@@ -21,6 +21,8 @@ def _dumps(obj):
 
 
 def _main(fd):
+    from . import _collate
+    _collate._IN_WORKER[0] = True
     conn = Connection(fd)
     while True:
         try:

@@ -322,6 +322,9 @@ class _Worker:
         env = dict(os.environ)
         env["JAX_PLATFORMS"] = "cpu"     # workers produce host data; never claim a GPU
         env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+        # workers do small host-side work: one XLA thread each leaves the cores to the parent
+        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
+                            "intra_op_parallelism_threads=1").strip()
         code = ("import sys; sys.path.insert(0, %r); "
                 "from torchlike.utils.data._worker import _main; _main(%d)" % (_pkg_parent(), fd))
         self.proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(fd,), env=env)
