@@ -455,11 +455,32 @@ def nll_loss(logp, target, weight, reduction, ignore_index, nd):
     return loss
 
 
-@defop(n_in=3, promote=None, grad="BinaryCrossEntropyBackward0")
-def binary_cross_entropy(x, y, w, reduction):
+@jax.custom_vjp
+def _bce(x, y):
     lx = jnp.maximum(jnp.log(x), -100.0)
     l1x = jnp.maximum(jnp.log1p(-x), -100.0)
-    loss = -(y * lx + (1 - y) * l1x)
+    return -(y * lx + (1 - y) * l1x)
+
+
+def _bce_fwd(x, y):
+    return _bce(x, y), (x, y)
+
+
+def _bce_bwd(res, g):
+    # PyTorch's rule: (x - y) / max((1 - x) x, 1e-12); finite where the clamped logs saturate
+    x, y = res
+    gx = g * (x - y) / jnp.maximum((1 - x) * x, jnp.asarray(1e-12, x.dtype))
+    lx = jnp.maximum(jnp.log(x), -100.0)
+    l1x = jnp.maximum(jnp.log1p(-x), -100.0)
+    return gx.astype(x.dtype), (g * (l1x - lx)).astype(y.dtype)
+
+
+_bce.defvjp(_bce_fwd, _bce_bwd)
+
+
+@defop(n_in=3, promote=None, grad="BinaryCrossEntropyBackward0")
+def binary_cross_entropy(x, y, w, reduction):
+    loss = _bce(x, y)
     if w is not None:
         loss = loss * w
     return _reduce(loss, reduction)
