@@ -536,3 +536,19 @@ def test_checkpoint_interop_with_torch_files(torch, tmp_path):
     for a, b, e in zip(fresh, params, tparams):
         np.testing.assert_array_equal(_np(a), _np(b))
         np.testing.assert_allclose(_np(a), e.detach().numpy(), rtol=0, atol=1e-5)
+
+
+def test_custom_subclass_step_runs_hooks_once():
+    class Custom(torchlike.optim.SGD):
+        def step(self, closure=None):
+            return super().step(closure)
+
+    p = torchlike.ones(2, requires_grad=True)
+    p.grad = torchlike.ones(2)
+    opt = Custom([p], lr=0.1)
+    calls = []
+    opt.register_step_pre_hook(lambda o, a, k: calls.append("pre"))
+    opt.register_step_post_hook(lambda o, a, k: calls.append("post"))
+    opt.step()
+    assert calls == ["pre", "post"]
+    np.testing.assert_allclose(_np(p), [0.9, 0.9], rtol=1e-6)

@@ -515,28 +515,38 @@ def _float32():
 def _wrap_step(step):
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
-        for pre_hook in chain(_global_optimizer_pre_hooks.values(),
-                              self._optimizer_step_pre_hooks.values()):
-            result = pre_hook(self, args, kwargs)
-            if result is not None:
-                if isinstance(result, tuple) and len(result) == 2:
-                    args, kwargs = result
-                else:
-                    raise RuntimeError(f"{pre_hook} must return None or a tuple of (new_args, "
-                                       f"new_kwargs), but got {result}.")
-        prev = GRAD[0]
-        GRAD[0] = bool(self.defaults.get("differentiable", False))
+        if self.__dict__.get("_in_step"):   # a subclass's step calling super().step()
+            return step(self, *args, **kwargs)
+        self.__dict__["_in_step"] = True
         try:
-            out = step(self, *args, **kwargs)
+            return _run_step(step, self, args, kwargs)
         finally:
-            GRAD[0] = prev
-        for post_hook in chain(self._optimizer_step_post_hooks.values(),
-                               _global_optimizer_post_hooks.values()):
-            post_hook(self, args, kwargs)
-        return out
+            self.__dict__["_in_step"] = False
 
     wrapper._optim_wrapped = True
     return wrapper
+
+
+def _run_step(step, self, args, kwargs):
+    for pre_hook in chain(_global_optimizer_pre_hooks.values(),
+                          self._optimizer_step_pre_hooks.values()):
+        result = pre_hook(self, args, kwargs)
+        if result is not None:
+            if isinstance(result, tuple) and len(result) == 2:
+                args, kwargs = result
+            else:
+                raise RuntimeError(f"{pre_hook} must return None or a tuple of (new_args, "
+                                   f"new_kwargs), but got {result}.")
+    prev = GRAD[0]
+    GRAD[0] = bool(self.defaults.get("differentiable", False))
+    try:
+        out = step(self, *args, **kwargs)
+    finally:
+        GRAD[0] = prev
+    for post_hook in chain(self._optimizer_step_post_hooks.values(),
+                           _global_optimizer_post_hooks.values()):
+        post_hook(self, args, kwargs)
+    return out
 
 
 # ------------------------------------------------------------- kernel math helpers
