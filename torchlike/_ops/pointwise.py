@@ -180,7 +180,8 @@ _unary("sigmoid", jax.nn.sigmoid, saves="output")
 _unary("logit", lambda x, eps=None: jax.scipy.special.logit(
     x if eps is None else jnp.clip(x, eps, 1 - eps)))
 _unary("neg", lambda x: -x, promote="same", saves="none")
-_unary("abs", jnp.abs, promote="same")
+_unary("abs", lambda x: x * jnp.sign(x) if jnp.issubdtype(x.dtype, jnp.floating) else jnp.abs(x),
+       promote="same")  # abs'(0) = 0 as in PyTorch
 _unary("sign", jnp.sign, promote="same")
 _unary("sgn", jnp.sign, promote="same")
 _unary("square", jnp.square, promote="same", grad="PowBackward0")
