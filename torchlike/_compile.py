@@ -141,7 +141,7 @@ class CompiledFunction:
         self.fn = fn
         self.module = module
         self._cache = {}
-        self._last_key = None
+        self._seen = set()
         self._stats = {"calls": 0, "eager_calls": 0, "traces": 0, "cache_hits": 0}
         functools.update_wrapper(self, fn)
 
@@ -165,11 +165,11 @@ class CompiledFunction:
         entry = self._cache.get(key)
         traced = entry is None
         if traced:
-            if self._last_key != key:
+            if key not in self._seen:
                 # first sight of this structure: run eagerly to create lazy state
                 self._stats["eager_calls"] += 1
                 out = self.fn(*args, **kwargs)
-                self._last_key = self._key(self._walk(args, kwargs), args, kwargs)[0]
+                self._seen.add(self._key(self._walk(args, kwargs), args, kwargs)[0])
                 return out
             entry = self._cache[key] = self._program(w, args, kwargs)
             self._stats["traces"] += 1
@@ -180,7 +180,6 @@ class CompiledFunction:
                               stacklevel=2)
         else:
             self._stats["cache_hits"] += 1
-        self._last_key = key
         jitted, info = entry
         new_state, out_leaves = jitted(vals)
         if traced:  # the trace may have put new boxes in containers: write into those
