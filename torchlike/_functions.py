@@ -37,8 +37,10 @@ def _dims(dim, ndim):
     if isinstance(dim, (tuple, list)):
         if len(dim) == 0:
             return None
-        return tuple(sorted(_wrap_dim(d, ndim) for d in dim))
-    return (_wrap_dim(dim, ndim),)
+        r = tuple(sorted(_wrap_dim(d, ndim) for d in dim))
+    else:
+        r = (_wrap_dim(dim, ndim),)
+    return r if ndim else ()  # a 0-d tensor accepts dim 0 / -1 and reduces over nothing
 
 
 def _out(r, out):
@@ -91,15 +93,35 @@ def add(input, other, *, alpha=1, out=None):
     return _out(call(T["add"], (_t(input), _t(other)), (alpha,)), out)
 
 
+def _sub_check(a, b):
+    ab = isinstance(a, builtins.bool) or (isinstance(a, Tensor) and a.dtype is D.bool_)
+    bb = isinstance(b, builtins.bool) or (isinstance(b, Tensor) and b.dtype is D.bool_)
+    if ab and bb:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if ab or bb:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
 def sub(input, other, *, alpha=1, out=None):
-    return _out(call(T["sub"], (_t(input), _t(other)), (alpha,)), out)
+    a, b = _t(input), _t(other)
+    if (isinstance(a, Tensor) and a.dtype is D.bool_) or (isinstance(b, Tensor)
+                                                          and b.dtype is D.bool_):
+        _sub_check(a, b)
+    return _out(call(T["sub"], (a, b), (alpha,)), out)
 
 
 subtract = sub
 
 
 def rsub(input, other, *, alpha=1):
-    return call(T["rsub"], (_t(input), _t(other)), (alpha,))
+    a, b = _t(input), _t(other)
+    if (isinstance(a, Tensor) and a.dtype is D.bool_) or (isinstance(b, Tensor)
+                                                          and b.dtype is D.bool_):
+        _sub_check(a, b)
+    return call(T["rsub"], (a, b), (alpha,))
 
 
 def div(input, other, *, rounding_mode=None, out=None):
@@ -190,7 +212,7 @@ def logit(input, eps=None):
 
 
 def polygamma(n, input):
-    return call(T["polygamma_"], (input,), (n,))
+    return call(T["polygamma"], (input,), (n,))
 
 
 def real(input):
@@ -747,7 +769,9 @@ def index_copy(input, dim, index, source):
 
 
 def index_fill(input, dim, index, value):
-    return call(T["index_fill"], (input, index, value), (_wrap_dim(dim, input.dim()),))
+    if isinstance(value, Tensor):
+        value = value.item()
+    return call(T["index_fill"], (input, index), (value, _wrap_dim(dim, input.dim())))
 
 
 def masked_fill(input, mask, value):

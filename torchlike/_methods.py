@@ -41,7 +41,8 @@ gather scatter scatter_add index_select index_add index_copy index_fill masked_f
 masked_select nonzero argwhere topk sort argsort msort kthvalue unique clone tile diag det
 inverse trace cross dist cdist multiply subtract divide negative absolute greater greater_equal
 less less_equal not_equal arcsin arccos arctan arctan2 fix index_put repeat_interleave
-bincount logical_xor""".split()
+bincount logical_xor sinc deg2rad rad2deg bitwise_left_shift bitwise_right_shift erfc exp2
+lgamma digamma""".split()
 
 _INPLACE = """add sub mul div true_divide floor_divide remainder fmod pow atan2 hypot copysign eq
 ne lt le gt ge logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor logical_not
@@ -70,6 +71,8 @@ def _view(self, *shape):
 
 
 Tensor.view = _view
+Tensor.polygamma = lambda self, n: F.polygamma(n, self)
+Tensor.flip = lambda self, *dims: F.flip(self, F._shape_args(dims))
 Tensor.view_as = lambda self, other: F._view(self, other.shape)
 Tensor.reshape = lambda self, *shape: F.reshape(self, *shape)
 Tensor.reshape_as = lambda self, other: F.reshape(self, other.shape)
@@ -176,8 +179,7 @@ Tensor.__mul__ = Tensor.__rmul__ = lambda self, other: F.mul(self, other)
 Tensor.__truediv__ = lambda self, other: F.div(self, other)
 Tensor.__rtruediv__ = _rdiv
 Tensor.__floordiv__ = lambda self, other: F.floor_divide(self, other)
-Tensor.__rfloordiv__ = lambda self, other: F.floor_divide(_t(other) if not isinstance(
-    other, _SCALARS) else F._new(__import__("jax").numpy.asarray(other)), self)
+Tensor.__rfloordiv__ = lambda self, other: F.floor_divide(_t(other), self)
 Tensor.__mod__ = lambda self, other: F.remainder(self, other)
 Tensor.__rmod__ = _rev(F.remainder)
 Tensor.__pow__ = lambda self, other: F.pow(self, other)
@@ -195,10 +197,8 @@ Tensor.__lt__ = lambda self, other: F.lt(self, other)
 Tensor.__le__ = lambda self, other: F.le(self, other)
 Tensor.__gt__ = lambda self, other: F.gt(self, other)
 Tensor.__ge__ = lambda self, other: F.ge(self, other)
-Tensor.__and__ = Tensor.__rand__ = lambda self, other: F.bitwise_and(self, other) if \
-    self.dtype.name != "bool" else F.logical_and(self, other)
-Tensor.__or__ = Tensor.__ror__ = lambda self, other: F.bitwise_or(self, other) if \
-    self.dtype.name != "bool" else F.logical_or(self, other)
+Tensor.__and__ = Tensor.__rand__ = lambda self, other: F.bitwise_and(self, other)
+Tensor.__or__ = Tensor.__ror__ = lambda self, other: F.bitwise_or(self, other)
 Tensor.__xor__ = Tensor.__rxor__ = lambda self, other: F.bitwise_xor(self, other)
 Tensor.__lshift__ = lambda self, other: F.bitwise_left_shift(self, other)
 Tensor.__rshift__ = lambda self, other: F.bitwise_right_shift(self, other)

@@ -9,6 +9,17 @@ from jax import lax
 
 from .registry import defop
 
+_KIND_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+               "bool": "Bool", "int64": "Long", "int32": "Int", "complex64": "ComplexFloat",
+               "complex128": "ComplexDouble"}
+
+
+def not_implemented_for(kernel, dtype):
+    """PyTorch's error for a kernel that has no implementation for a dtype."""
+    name = _KIND_NAMES.get(jnp.dtype(dtype).name, jnp.dtype(dtype).name)
+    return NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
+
+
 # ---------------------------------------------------------------------------- binary
 
 
@@ -39,6 +50,8 @@ def div(x, y):
 
 @defop("div_mode", n_in=2, promote="same", grad="DivBackward1")
 def _div_mode(x, y, rounding_mode):
+    if x.dtype == jnp.bool_:
+        raise not_implemented_for("div_" + rounding_mode + "_cpu", x.dtype)
     if rounding_mode == "floor":
         return jnp.floor_divide(x, y) if jnp.issubdtype(x.dtype, jnp.integer) else jnp.floor(x / y)
     if jnp.issubdtype(x.dtype, jnp.integer):
@@ -49,21 +62,29 @@ def _div_mode(x, y, rounding_mode):
 
 @defop(n_in=2, promote="same", grad="RemainderBackward0")
 def remainder(x, y):
+    if x.dtype == jnp.bool_:
+        raise not_implemented_for("remainder_cpu", x.dtype)
     return jnp.remainder(x, y)
 
 
 @defop(n_in=2, promote="same")
 def fmod(x, y):
+    if x.dtype == jnp.bool_:
+        raise not_implemented_for("fmod_cpu", x.dtype)
     return jnp.fmod(x, y)
 
 
 @defop(n_in=2, promote="same", grad="PowBackward1")
 def pow(x, y):
+    if x.dtype == jnp.bool_:
+        raise not_implemented_for("pow", x.dtype)
     return jnp.power(x, y)
 
 
 @defop("pow_scalar", n_in=2, promote="same", grad="PowBackward0")
 def _pow_scalar(x, y):
+    if x.dtype == jnp.bool_:
+        raise not_implemented_for("pow", x.dtype)
     if isinstance(y, int) and not isinstance(y, bool) and 0 <= y <= 4:
         return lax.integer_pow(x, y)
     return jnp.power(x, y)
@@ -143,11 +164,21 @@ _cmp("ge", lambda x, y: x >= y)
 _cmp("logical_and", lambda x, y: jnp.logical_and(x, y))
 _cmp("logical_or", lambda x, y: jnp.logical_or(x, y))
 _cmp("logical_xor", lambda x, y: jnp.logical_xor(x, y))
-_cmp("bitwise_and", lambda x, y: x & y)
-_cmp("bitwise_or", lambda x, y: x | y)
-_cmp("bitwise_xor", lambda x, y: x ^ y)
-_cmp("bitwise_left_shift", lambda x, y: x << y)
-_cmp("bitwise_right_shift", lambda x, y: x >> y)
+
+
+def _bitwise(kernel, f):
+    def g(x, y):
+        if jnp.issubdtype(x.dtype, jnp.inexact):
+            raise not_implemented_for(kernel, x.dtype)
+        return f(x, y)
+    return g
+
+
+_cmp("bitwise_and", _bitwise("bitwise_and_cpu", lambda x, y: x & y))
+_cmp("bitwise_or", _bitwise("bitwise_or_cpu", lambda x, y: x | y))
+_cmp("bitwise_xor", _bitwise("bitwise_xor_cpu", lambda x, y: x ^ y))
+_cmp("bitwise_left_shift", _bitwise("lshift_cpu", lambda x, y: x << y))
+_cmp("bitwise_right_shift", _bitwise("rshift_cpu", lambda x, y: x >> y))
 
 
 @defop(n_in=2, promote="same", differentiable=False)

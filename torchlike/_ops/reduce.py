@@ -1,10 +1,25 @@
 """Reductions. `dim` arrives normalised to a tuple of non-negative ints, or None for all."""
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
 from .registry import defop
+
+
+def _scalar_ok(fn):
+    """Ops taking one `dim`: a 0-d input (where torch accepts dim 0 / -1) runs as shape (1,)."""
+    @functools.wraps(fn)
+    def f(x, *args, **kw):
+        if x.ndim:
+            return fn(x, *args, **kw)
+        out = fn(jnp.reshape(x, (1,)), *args, **kw)
+        if isinstance(out, tuple):
+            return tuple(jnp.reshape(o, ()) for o in out)
+        return jnp.reshape(out, ())
+    return f
 
 
 def _int_to_long(x, dtype):
@@ -50,6 +65,7 @@ def min_all(x):
 
 
 @defop(grad="MaxBackward0")
+@_scalar_ok
 def max_dim(x, dim, keepdim=False):
     i = jnp.argmax(x, axis=dim, keepdims=True)
     v = jnp.take_along_axis(x, i, axis=dim)
@@ -59,6 +75,7 @@ def max_dim(x, dim, keepdim=False):
 
 
 @defop(grad="MinBackward0")
+@_scalar_ok
 def min_dim(x, dim, keepdim=False):
     i = jnp.argmin(x, axis=dim, keepdims=True)
     v = jnp.take_along_axis(x, i, axis=dim)
@@ -78,6 +95,7 @@ def amin(x, dim=None, keepdim=False):
 
 
 @defop(differentiable=False)
+@_scalar_ok
 def argmax(x, dim=None, keepdim=False):
     if dim is None:
         r = jnp.argmax(jnp.ravel(x))
@@ -86,6 +104,7 @@ def argmax(x, dim=None, keepdim=False):
 
 
 @defop(differentiable=False)
+@_scalar_ok
 def argmin(x, dim=None, keepdim=False):
     if dim is None:
         r = jnp.argmin(jnp.ravel(x))
@@ -125,16 +144,19 @@ def vector_norm(x, p=2, dim=None, keepdim=False, dtype=None):
 
 
 @defop(saves="inputs")
+@_scalar_ok
 def logsumexp(x, dim, keepdim=False):
     return jax.scipy.special.logsumexp(x, axis=dim, keepdims=keepdim)
 
 
 @defop(saves="none")
+@_scalar_ok
 def cumsum(x, dim, dtype=None):
     return jnp.cumsum(_int_to_long(x, dtype), axis=dim)
 
 
 @defop()
+@_scalar_ok
 def cumprod(x, dim, dtype=None):
     return jnp.cumprod(_int_to_long(x, dtype), axis=dim)
 
@@ -155,16 +177,24 @@ def count_nonzero(x, dim=None):
 
 
 @defop(grad="SoftmaxBackward0", saves="output")
+@_scalar_ok
 def softmax(x, dim, dtype=None):
     if dtype is not None:
         x = x.astype(dtype.np)
+    elif not jnp.issubdtype(x.dtype, jnp.inexact):
+        from .pointwise import not_implemented_for
+        raise not_implemented_for("softmax_kernel_impl", x.dtype)
     return jax.nn.softmax(x, axis=dim)
 
 
 @defop(grad="LogSoftmaxBackward0", saves="output")
+@_scalar_ok
 def log_softmax(x, dim, dtype=None):
     if dtype is not None:
         x = x.astype(dtype.np)
+    elif not jnp.issubdtype(x.dtype, jnp.inexact):
+        from .pointwise import not_implemented_for
+        raise not_implemented_for("log_softmax_lastdim_kernel_impl", x.dtype)
     return jax.nn.log_softmax(x, axis=dim)
 
 
@@ -176,6 +206,7 @@ def median_all(x):
 
 
 @defop(grad="MedianBackward1")
+@_scalar_ok
 def median_dim(x, dim, keepdim=False):
     i = jnp.argsort(x, axis=dim, stable=True)
     k = (x.shape[dim] - 1) // 2

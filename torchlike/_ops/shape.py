@@ -547,8 +547,16 @@ def movedim(x, source, destination):
     return jnp.moveaxis(x, source, destination)
 
 
+def _movedim_perm(n, source, destination):
+    perm = [-1] * n
+    for s, d in zip(source, destination):
+        perm[d] = s
+    rest = iter(d for d in range(n) if d not in source)
+    return tuple(p if p >= 0 else next(rest) for p in perm)
+
+
 movedim.view = lambda meta, source, destination: _perm_meta(
-    meta, tuple(np.moveaxis(np.arange(len(meta[0])), source, destination)))
+    meta, _movedim_perm(len(meta[0]), source, destination))
 
 
 @defop(saves="none")
