@@ -20,10 +20,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 def make_step(torch, lr=1e-6):
     r = np.random.default_rng(0)
-    x = torch.from_numpy(r.standard_normal((64, 1000)).astype(np.float32))
-    y = torch.from_numpy(r.standard_normal((64, 10)).astype(np.float32))
-    w1 = torch.from_numpy(r.standard_normal((1000, 100)).astype(np.float32)).requires_grad_()
-    w2 = torch.from_numpy(r.standard_normal((100, 10)).astype(np.float32)).requires_grad_()
+    x = torch.tensor(r.standard_normal((64, 1000)).astype(np.float32))
+    y = torch.tensor(r.standard_normal((64, 10)).astype(np.float32))
+    w1 = torch.tensor(r.standard_normal((1000, 100)).astype(np.float32)).requires_grad_()
+    w2 = torch.tensor(r.standard_normal((100, 10)).astype(np.float32)).requires_grad_()
 
     def step():
         y_pred = x.mm(w1).clamp(min=0).mm(w2)

@@ -112,9 +112,9 @@ def from_numpy(n):
         t._data = a
         t._np = n
     else:
-        t._data = jnp.asarray(n)
         t._np = n
         t._npcopy = True
+        t._sync_np()
     return t
 
 

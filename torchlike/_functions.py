@@ -140,6 +140,9 @@ def floor_divide(input, other, *, out=None):
 def pow(input, exponent, *, out=None):
     if not isinstance(input, Tensor):
         return _out(call(T["rpow"], (_t(exponent), input), ()), out)
+    if isinstance(exponent, builtins.int) and not isinstance(exponent, builtins.bool) \
+            and -8 <= exponent <= 8:
+        return _out(call(T["pow_int"], (input,), (exponent,)), out)
     if isinstance(exponent, _SCALARS):
         return _out(call(T["pow_scalar"], (input, exponent), ()), out)
     return _out(call(T["pow"], (input, _t(exponent)), ()), out)

@@ -188,7 +188,8 @@ class Tensor:
     grad_fn = None
     _out = 0
     _np = None           # numpy array aliased by this tensor (from_numpy / .numpy())
-    _npcopy = False      # _np could not be aliased (unaligned): re-read it on every access
+    _npcopy = False      # _np could not be aliased (unaligned): compare with _npsnap on access
+    _npsnap = None       # bytes of _np as last uploaded (for _npcopy tensors)
     _retain = False
     _hooks = None
     _grad = None
@@ -207,11 +208,20 @@ class Tensor:
         b = self._base
         if b is None:
             if self._npcopy:
-                self._data = jnp.asarray(self._np)
+                self._sync_np()
             return self._data
         if self._vsync != b._ver:
             self._refresh()
         return self._data
+
+    def _sync_np(self):
+        """Re-upload an unaligned from_numpy array if numpy code changed it (a byte compare
+        is much cheaper than a host-to-device copy per access)."""
+        n = self._np
+        b = n.reshape(-1).view(np.uint8) if n.flags.c_contiguous else None
+        if b is None or self._npsnap is None or not np.array_equal(b, self._npsnap):
+            self._data = jnp.asarray(n)
+            self._npsnap = b.copy() if b is not None else None
 
     def _refresh(self):
         b = self._base
@@ -809,6 +819,8 @@ def _set_root(t, v):
         n[...] = np.asarray(v)
         a = _alias(n)
         t._data = a if a is not None else v
+        if t._npcopy:
+            t._npsnap = None
     else:
         t._data = v
         t._np = None

@@ -90,6 +90,14 @@ def _pow_scalar(x, y):
     return jnp.power(x, y)
 
 
+@defop("pow_int", n_in=1, grad="PowBackward0")
+def _pow_int(x, n):
+    """x ** n for a Python int n: static, so x ** 2 compiles to x * x."""
+    if n < 0 and jnp.issubdtype(x.dtype, jnp.integer):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return lax.integer_pow(x, n)
+
+
 @defop("rpow", n_in=2, promote="same", saves="output", grad="PowBackward2")
 def _rpow(x, y):
     return jnp.power(y, x)

@@ -27,6 +27,18 @@ def _tensors(x):
     return list(x)
 
 
+_ONES: dict = {}
+
+
+def _ones(shape, dtype):
+    """Cached ones (the implicit gradient of a scalar loss) to skip a dispatch per backward."""
+    k = (shape, dtype)
+    v = _ONES.get(k)
+    if v is None:
+        v = _ONES[k] = jnp.ones(shape, dtype)
+    return v
+
+
 def _make_grads(outputs, grad_tensors, create_graph):
     from .._tensor import Tensor
     gs = []
@@ -38,7 +50,7 @@ def _make_grads(outputs, grad_tensors, create_graph):
             if not out.dtype.is_floating_point and not out.dtype.is_complex:
                 raise RuntimeError(f"grad can be implicitly created only for real scalar "
                                    f"outputs but got {out.dtype}")
-            gs.append(jnp.ones(out.shape, out.dtype.np))
+            gs.append(_ones(out.shape, out.dtype.np))
         elif isinstance(g, Tensor):
             if tuple(g.shape) != tuple(out.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "

@@ -119,7 +119,8 @@ def _make_program(nodes_desc, roots, want_l, want_o):
     n_leaves = 1 + max([s[1] for _, d, _, _ in nodes_desc for _, s in d if s and s[0] == "l"],
                        default=-1)
 
-    def program(args, cts):
+    def program(args, cts, prev=None):
+        """prev: existing .grad values of the wanted leaves, summed in (None: no grad yet)."""
         ct = {}
 
         def acc(k, g):
@@ -152,7 +153,11 @@ def _make_program(nodes_desc, roots, want_l, want_o):
                     continue
                 acc(s if s[0] == "l" else ("n", s[1], s[2]), g)
         leaf_g = [ct.get(("l", lp)) for lp in range(n_leaves)]
-        return ([leaf_g[lp] if lp >= 0 else None for lp in want_l],
+        out_l = [leaf_g[lp] if lp >= 0 else None for lp in want_l]
+        if prev is not None:
+            out_l = [p if g is None else g if p is None else p + g.astype(p.dtype)
+                     for g, p in zip(out_l, prev)]
+        return (out_l,
                 [ct.get(("n",) + o) if o is not None else None for o in want_o])
 
     return program
@@ -227,8 +232,15 @@ def run_backward(outputs, grad_outputs, *, inputs=None, retain_graph=False, crea
         leaf_g, out_g = _record_program(prog, args, arg_refs, cts, ct_tensors, key)
     else:
         run = prog.jit if USE_CACHE[0] else prog.fn
-        leaf_g, out_g = run(args, cts)
-        leaf_g = [None if g is None else _new(g) for g in leaf_g]
+        # existing plain .grad values are summed inside the program (no hooks to run first)
+        fused = [accumulate and inputs is None and t._grad is not None and not t._grad._rg
+                 and not t._hooks and t._grad._base is None for t in wanted_leaves]
+        prev = [t._grad._v if f else None for t, f in zip(wanted_leaves, fused)]
+        leaf_g, out_g = run(args, cts, prev if any(fused) else None)
+        for t, f, g in zip(wanted_leaves, fused, leaf_g):
+            if f:
+                _set_grad_value(t._grad, g)
+        leaf_g = [None if (g is None or f) else _new(g) for g, f in zip(leaf_g, fused)]
         out_g = [None if g is None else _new(g) for g in out_g]
 
     if not retain_graph:
@@ -272,6 +284,11 @@ def run_backward(outputs, grad_outputs, *, inputs=None, retain_graph=False, crea
         if t._retain or inputs is not None:
             _accumulate(t, g, create_graph, hooks=False)
     return None
+
+
+def _set_grad_value(grad, v):
+    from .._tensor import _set_root
+    _set_root(grad, v)
 
 
 def _accumulate(t, g, create_graph, hooks=True):
