@@ -8,6 +8,7 @@ import math
 
 import jax.numpy as jnp
 import numpy as np
+from jax import core as jax_core
 
 from . import _dtype as D
 from ._ops import linalg as _linalg_ops  # noqa: F401  (registers ops)
@@ -71,7 +72,7 @@ def _unary(name):
 _BINARY = ["mul", "atan2", "maximum", "minimum", "fmax", "fmin", "hypot", "copysign",
            "remainder", "fmod", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
            "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
-           "bitwise_right_shift", "outer", "dot", "mv", "bmm"]
+           "bitwise_right_shift", "outer", "bmm"]
 _UNARY = ["log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos",
           "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "erf", "erfc", "erfinv", "lgamma",
           "digamma", "reciprocal", "expm1", "sinc", "deg2rad", "rad2deg", "exp", "exp2", "tanh",
@@ -416,6 +417,29 @@ def _mm_check(a, b, name="mm"):
                            f"{_tn(a.dtype).lower()} != {_tn(b.dtype).lower()}")
 
 
+def dot(input, other, *, out=None):
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D "
+                           "tensors")
+    if input.shape[0] != other.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and "
+                           f"src [{other.shape[0]}] to have the same number of elements, but "
+                           f"got {input.shape[0]} and {other.shape[0]} elements respectively")
+    _mm_check(input, other)
+    return _out(call(T["dot"], (input, other), ()), out)
+
+
+def mv(input, vec, *, out=None):
+    if input.dim() != 2 or vec.dim() != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.dim()}, "
+                           f"{vec.dim()}")
+    if input.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x"
+                           f"{input.shape[1]}), vec ({vec.shape[0]})")
+    _mm_check(input, vec)
+    return _out(call(T["mv"], (input, vec), ()), out)
+
+
 def mm(input, mat2, *, out=None):
     a, b = input, mat2
     if a.dim() != 2 or b.dim() != 2:
@@ -746,7 +770,21 @@ def triu(input, diagonal=0, *, out=None):
     return _out(call(T["triu"], (input,), (diagonal,)), out)
 
 
+def _check_index_bounds(index, size, dim):
+    iv = index._v
+    if iv.size and not isinstance(iv, jax_core.Tracer):
+        lo, hi = np.min(np.asarray(iv)), np.max(np.asarray(iv))
+        if hi >= size or lo < -size:
+            bad = hi if hi >= size else lo
+            raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size "
+                               f"{size}")
+
+
 def gather(input, dim, index, *, sparse_grad=False, out=None):
+    d = _wrap_dim(dim, input.dim())
+    if index.dtype is not D.int64:
+        raise RuntimeError("gather(): Expected dtype int64 for index")
+    _check_index_bounds(index, input.shape[d] if input.dim() else 1, d)
     return _out(call(T["gather"], (input, index), (_wrap_dim(dim, input.dim()),)), out)
 
 

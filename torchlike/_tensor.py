@@ -713,7 +713,10 @@ def call(op: Op, args, static):
     vals = [a._v if isinstance(a, Tensor) else a for a in args]
     rt = _promote(op.promote, args, vals) if op.promote is not None else None
     k = op.kernel(static, rt)
-    out = k.jit(*vals)
+    try:
+        out = k.jit(*vals)
+    except (TypeError, ValueError) as e:
+        raise _shape_error(vals, e) from None
     record = False
     if GRAD[0] and op.differentiable:
         for a in args:
@@ -734,6 +737,22 @@ def call(op: Op, args, static):
     if record:
         _record(op, k, static, args, vals, res, multi)
     return tuple(res) if multi else res[0]
+
+
+def _shape_error(vals, e):
+    """PyTorch's RuntimeError for operands that do not broadcast; otherwise `e` unchanged."""
+    shapes = [v.shape for v in vals if hasattr(v, "shape")]
+    if len(shapes) < 2 or "shape" not in str(e):
+        return e
+    nd = builtins.max(len(s) for s in shapes)
+    for i in range(1, nd + 1):
+        sizes = [s[-i] for s in shapes if len(s) >= i]
+        big = [n for n in sizes if n != 1]
+        if big and builtins.any(n != big[0] for n in big):
+            a, b = big[0], next(n for n in big if n != big[0])
+            return RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                                f"({b}) at non-singleton dimension {nd - i}")
+    return e
 
 
 def _record(op, k, static, args, vals, res, multi):

@@ -306,10 +306,14 @@ def parse_basic_index(shape, index):
     """
     single = not isinstance(index, tuple)
     items = (index,) if single else index
+    if any(it is True for it in items):
+        # x[True] adds a dimension of size 1, like None
+        items = tuple(None if it is True else it for it in items)
     for it in items:
         if not (it is None or it is Ellipsis or isinstance(it, slice)
                 or (isinstance(it, int) and not isinstance(it, bool))
-                or (hasattr(it, "__index__") and not hasattr(it, "shape"))):
+                or (hasattr(it, "__index__") and not hasattr(it, "shape")
+                    and not isinstance(it, bool))):
             return None
     n_ell = sum(1 for it in items if it is Ellipsis)
     if n_ell > 1:
