@@ -360,7 +360,7 @@ def hardsigmoid(x):
 @defop(promote="float", grad="HardswishBackward0")
 def hardswish(x):
     mid = x * (x + 3) / 6
-    return jnp.where(x < -3, jnp.zeros_like(x), jnp.where(x > 3, x, mid))
+    return jnp.where(x <= -3, jnp.zeros_like(x), jnp.where(x >= 3, x, mid))
 
 
 @defop(promote="same", grad="SoftshrinkBackward0")

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
+from .. import _creation as _C
 from .. import _functions as _F
 from .._autograd_core import GRAD, no_grad
 from .._ops import nn as _nn_ops  # noqa: F401  (registers the nn ops)
@@ -397,8 +398,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                     ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
-    y = call(T["batch_norm"], (input, weight, bias, running_mean, running_var),
-             (_bool(training) or running_mean is None, _float(eps)))
+    use_batch = _bool(training) or running_mean is None
+    # in training the running stats are only updated (after the op), never read by it
+    y = call(T["batch_norm"], (input, weight, bias, None if use_batch else running_mean,
+                               None if use_batch else running_var), (use_batch, _float(eps)))
     if training and running_mean is not None and running_var is not None:
         m = momentum
         with no_grad():
@@ -571,7 +574,7 @@ def _embedding_renorm_(weight, input, max_norm, norm_type):
         idx = _new(jnp.asarray(rows))
         sel = weight[idx]
         norms = sel.norm(norm_type, dim=1, keepdim=True)
-        scale = _F.where(norms > max_norm, max_norm / (norms + 1e-7), _F.ones_like(norms))
+        scale = _F.where(norms > max_norm, max_norm / (norms + 1e-7), _C.ones_like(norms))
         weight[idx] = sel * scale
 
 
@@ -800,7 +803,7 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     y_soft = ((logits + gumbels) / tau).softmax(dim)
     if hard:
         index = y_soft.argmax(dim, keepdim=True)
-        y_hard = _F.zeros_like(logits).scatter(dim, index, 1.0)
+        y_hard = _C.zeros_like(logits).scatter(dim, index, 1.0)
         return y_hard - y_soft.detach() + y_soft
     return y_soft
 
@@ -1014,7 +1017,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     mag1 = (input1 * input1).sum(dim) + eps
     mag2 = (input2 * input2).sum(dim) + eps
     cos = prod_sum / (mag1 * mag2).sqrt()
-    zeros = _F.zeros_like(cos)
+    zeros = _C.zeros_like(cos)
     pos = 1 - cos
     neg = (cos - margin).clamp_min(0)
     out = _F.where(target == 1, pos, zeros) + _F.where(target == -1, neg, zeros)
@@ -1035,7 +1038,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
                          reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
-    zeros = _F.zeros_like(input)
+    zeros = _C.zeros_like(input)
     margin_clamp = (margin - input).clamp_min(0)
     out_margin = _F.where(target != 1, margin_clamp, zeros)
     out_self = _F.where(target != -1, input, zeros)
@@ -1259,7 +1262,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
     if mask is None:
         return None
     if mask.dtype is D.bool_:
-        return _F.zeros_like(mask, dtype=target_type).masked_fill(mask, float("-inf"))
+        return _C.zeros_like(mask, dtype=target_type).masked_fill(mask, float("-inf"))
     if not mask.dtype.is_floating_point:
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     return mask
@@ -1327,8 +1330,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
     if add_zero_attn:
         zshape = (bsz * num_heads, 1, head_dim)
-        k = _F.cat([k, _F.zeros(zshape, dtype=k.dtype)], dim=1)
-        v = _F.cat([v, _F.zeros(zshape, dtype=v.dtype)], dim=1)
+        k = _F.cat([k, _C.zeros(zshape, dtype=k.dtype)], dim=1)
+        v = _F.cat([v, _C.zeros(zshape, dtype=v.dtype)], dim=1)
         if attn_mask is not None:
             attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
