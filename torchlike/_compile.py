@@ -13,6 +13,7 @@ structure is traced and compiled, and later calls reuse the program.
 """
 from __future__ import annotations
 
+import builtins
 import functools
 import types
 import warnings
@@ -21,7 +22,7 @@ import jax
 import numpy as np
 
 from ._random import Generator, default_generator
-from ._tensor import Tensor, _is_tracer, _new
+from ._tensor import Tensor, _is_tracer, _new, _set_root
 
 RECOMPILE_LIMIT = 8
 _NUM = (int, float)
@@ -35,29 +36,61 @@ def _is_optimizer(o):
     return hasattr(o, "param_groups") and hasattr(o, "state") and not _is_module(o)
 
 
+_MISSING = object()
+
+
 class _Walk:
     """Collect state slots: (path, kind, holder, key). Kinds: 'box' (a Tensor box, written in
-    place), 'num' (a Python number in an optimizer param group, lifted as a weak scalar)."""
+    place), 'num' (a Python number in an optimizer param group, lifted as a weak scalar).
+
+    `guards` records every container read on the way, so that a later call can check in a few
+    microseconds that walking again would find the same slots (see `_guards_hold`).
+    """
 
     def __init__(self):
         self.slots = []
         self.seen = set()
         self.flags = []
+        self.guards = []
+
+    def _items(self, d):
+        g = self.guards
+        g.append(("len", d, len(d)))
+        items = list(d.items())
+        for k, v in items:
+            g.append(("d", d, k, v))
+        return items
+
+    def _list(self, lst):
+        g = self.guards
+        g.append(("len", lst, len(lst)))
+        for i, v in enumerate(lst):
+            g.append(("i", lst, i, v))
+        return lst
+
+    def _attr(self, o, name):
+        v = getattr(o, name, None)
+        self.guards.append(("a", o, name, v))
+        return v
 
     def tensor(self, path, t):
-        if t is None or id(t) in self.seen or t._base is not None:
-            if t is not None and t._base is not None:
-                self.tensor(path + ("base",), t._base)
+        if t is None:
+            return
+        if t._base is not None:
+            self.tensor(path + ("base",), t._base)
+            return
+        if id(t) in self.seen:
             return
         self.seen.add(id(t))
         self.slots.append((path, "box", t, None))
-        g = t.__dict__.get("_grad")
-        if g is not None:
+        g = t.__dict__.get("_grad", _MISSING)
+        self.guards.append(("d", t.__dict__, "_grad", g))
+        if g is not None and g is not _MISSING:
             self.tensor(path + ("grad",), g)
 
     def obj(self, path, o, depth=0):
-        if depth > 6 or o is None or isinstance(o, (str, bytes, bool, int, float, type,
-                                                    types.ModuleType)):
+        if depth > 6 or o is None or isinstance(o, (str, bytes, bool, int, float, complex, type,
+                                                    types.ModuleType, np.ndarray)):
             return
         if isinstance(o, Tensor):
             self.tensor(path, o)
@@ -66,24 +99,28 @@ class _Walk:
             return
         self.seen.add(id(o))
         if isinstance(o, Generator):
-            self.tensor(path + ("key",), o._key)
+            self.tensor(path + ("key",), self._attr(o, "_key"))
         elif _is_module(o):
-            self.flags.append(o.training)
-            for n, p in o._parameters.items():
+            self.flags.append(self._attr(o, "training"))
+            for n, p in self._items(self._attr(o, "_parameters")):
                 self.tensor(path + ("p", n), p)
-            for n, b in o._buffers.items():
+            for n, b in self._items(self._attr(o, "_buffers")):
                 self.tensor(path + ("b", n), b)
-            for n, m in o._modules.items():
+            for n, m in self._items(self._attr(o, "_modules")):
                 self.obj(path + ("m", n), m, depth + 1)
         elif _is_optimizer(o):
-            for gi, g in enumerate(o.param_groups):
-                for pi, p in enumerate(g["params"]):
+            state = self._attr(o, "state")
+            for gi, g in enumerate(self._list(self._attr(o, "param_groups"))):
+                items = self._items(g)
+                for pi, p in enumerate(self._list(g["params"])):
                     self.tensor(path + ("g", gi, pi), p)
-                    st = o.state.get(p) if hasattr(o.state, "get") else None
-                    for k, v in (st or {}).items():
+                    st = state.get(p, _MISSING)
+                    self.guards.append(("d", state, p, st))
+                    st = None if st is _MISSING else st
+                    for k, v in self._items(st) if st else ():
                         if isinstance(v, Tensor):
                             self.tensor(path + ("s", gi, pi, k), v)
-                for k, v in g.items():
+                for k, v in items:
                     if k == "params":
                         continue
                     if isinstance(v, Tensor):
@@ -93,16 +130,22 @@ class _Walk:
                     elif isinstance(v, tuple) and all(isinstance(x, float) for x in v):
                         self.flags.append(v)  # betas etc.: part of the key
         elif hasattr(o, "optimizer") and _is_optimizer(getattr(o, "optimizer")):
-            self.obj(path + ("opt",), o.optimizer, depth + 1)
-        elif isinstance(o, (list, tuple)):
+            self.obj(path + ("opt",), self._attr(o, "optimizer"), depth + 1)
+        elif isinstance(o, tuple):
             for i, x in enumerate(o):
                 self.obj(path + (i,), x, depth + 1)
+        elif isinstance(o, list):
+            for i, x in enumerate(self._list(o)):
+                self.obj(path + (i,), x, depth + 1)
         elif isinstance(o, dict):
-            for k, x in list(o.items()):
+            for k, x in self._items(o):
                 if isinstance(k, (str, int)):
                     self.obj(path + (k,), x, depth + 1)
         elif isinstance(o, (types.FunctionType, types.MethodType, functools.partial)):
             self.function(path, o, depth + 1)
+        elif hasattr(o, "__dict__") and not callable(o):
+            for k, x in self._items(o.__dict__):
+                self.obj(path + (".", k), x, depth + 1)
 
     def function(self, path, f, depth=0):
         if isinstance(f, functools.partial):
@@ -117,21 +160,51 @@ class _Walk:
             return
         for i, cell in enumerate(f.__closure__ or ()):
             try:
-                self.obj(path + ("c", code.co_freevars[i]), cell.cell_contents, depth)
+                v = cell.cell_contents
             except ValueError:
-                pass
+                continue
+            self.guards.append(("cell", cell, v))
+            self.obj(path + ("c", code.co_freevars[i]), v, depth)
         g = f.__globals__
         for name in _names(code):
-            if name in g:
-                self.obj(path + ("G", name), g[name], depth)
+            v = g.get(name, _MISSING)
+            self.guards.append(("d", g, name, v))
+            if v is not _MISSING:
+                self.obj(path + ("G", name), v, depth)
 
 
+def _guard_fn(guards):
+    """Compile the guard list into one boolean expression (a few µs for a small model)."""
+    env = {"M": _MISSING, "getattr": getattr, "len": len}
+    terms = []
+    for i, gd in enumerate(guards):
+        kind, env[f"c{i}"] = gd[0], gd[1]
+        if kind == "d":
+            env[f"k{i}"], env[f"v{i}"] = gd[2], gd[3]
+            terms.append(f"c{i}.get(k{i}, M) is v{i}")
+        elif kind == "len":
+            terms.append(f"len(c{i}) == {gd[2]}")
+        elif kind == "i":
+            env[f"v{i}"] = gd[3]
+            terms.append(f"c{i}[{gd[2]}] is v{i}")
+        elif kind == "a":
+            env[f"v{i}"] = gd[3]
+            terms.append(f"getattr(c{i}, {gd[2]!r}, None) is v{i}")
+        else:
+            env[f"v{i}"] = gd[2]
+            terms.append(f"c{i}.cell_contents is v{i}")
+    src = "def check():\n    return (" + " and\n            ".join(terms or ["True"]) + ")\n"
+    exec(builtins.compile(src, "<torchlike.compile guards>", "exec"), env)  # noqa: S102
+    return env["check"]
+
+
+@functools.lru_cache(maxsize=None)
 def _names(code):
     names = set(code.co_names)
     for c in code.co_consts:
         if isinstance(c, types.CodeType):
-            names |= _names(c)
-    return names
+            names |= set(_names(c))
+    return tuple(sorted(names))
 
 
 class CompiledFunction:
@@ -142,16 +215,25 @@ class CompiledFunction:
         self.module = module
         self._cache = {}
         self._seen = set()
+        self._static = None
         self._stats = {"calls": 0, "eager_calls": 0, "traces": 0, "cache_hits": 0}
         functools.update_wrapper(self, fn)
 
     def stats(self):
         return dict(self._stats, programs=len(self._cache))
 
-    def _walk(self, args, kwargs):
+    def _walk(self, args, kwargs, static=None):
+        """All state slots: the arguments' own, then those reachable from the function."""
         w = _Walk()
         w.obj(("arg",), list(args))
         w.obj(("kw",), dict(kwargs))
+        sw = static if static is not None else self._walk_static()
+        w.slots += sw.slots
+        w.flags += sw.flags
+        return w
+
+    def _walk_static(self):
+        w = _Walk()
         if self.module is not None:
             w.obj(("self",), self.module)
         w.function(("fn",), self.fn)
@@ -160,11 +242,16 @@ class CompiledFunction:
 
     def __call__(self, *args, **kwargs):
         self._stats["calls"] += 1
-        w = self._walk(args, kwargs)
+        sw = self._static
+        if sw is None or not sw.check():
+            sw = self._static = self._walk_static()
+            sw.check = _guard_fn(sw.guards)
+        w = self._walk(args, kwargs, sw)
         key, vals = self._key(w, args, kwargs)
         entry = self._cache.get(key)
         traced = entry is None
         if traced:
+            self._static = None  # the call below may create or replace state
             if key not in self._seen:
                 # first sight of this structure: run eagerly to create lazy state
                 self._stats["eager_calls"] += 1
@@ -190,6 +277,8 @@ class CompiledFunction:
         return _unflatten_result(info["tree"], out_leaves)
 
     def _key(self, w, args, kwargs):
+        """Cache key: state paths and kinds, flags, argument shapes and Python constants.
+        (Shapes of state tensors are left to jax.jit's own cache.)"""
         vals, sig = [], []
         for path, kind, holder, key in w.slots:
             if kind == "box":
@@ -197,7 +286,7 @@ class CompiledFunction:
                 if _is_tracer(v):
                     raise RuntimeError("torchlike.compile: nested compiled calls are not "
                                        "supported")
-                sig.append((path, v.shape, v.dtype))
+                sig.append((path, v.shape, v.dtype) if path[0] in ("arg", "kw") else path)
             else:
                 v = holder[key]
                 sig.append((path, type(v)))
@@ -244,12 +333,8 @@ class CompiledFunction:
 
 
 def _write(box, v):
-    if box._base is not None:
-        return
-    from ._tensor import _set_root
-    if box._data is v:
-        return
-    _set_root(box, v)
+    if box._base is None and box._data is not v:
+        _set_root(box, v)
 
 
 def _static_signature(args, kwargs):
