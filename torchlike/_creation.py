@@ -40,6 +40,9 @@ def _finish(v, device, requires_grad, dtype=None):
         v = jax.device_put(v, jd)
     t = _new(v)
     if requires_grad:
+        if not jnp.issubdtype(v.dtype, jnp.inexact):
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
         t.requires_grad = True
     return t
 

@@ -72,6 +72,7 @@ def _view(self, *shape):
 
 Tensor.view = _view
 Tensor.polygamma = lambda self, n: F.polygamma(n, self)
+Tensor.where = lambda self, condition, other: F.where(condition, self, other)
 Tensor.flip = lambda self, *dims: F.flip(self, F._shape_args(dims))
 Tensor.view_as = lambda self, other: F._view(self, other.shape)
 Tensor.reshape = lambda self, *shape: F.reshape(self, *shape)
@@ -89,8 +90,7 @@ Tensor.fill_ = F.fill_
 Tensor.zero_ = F.zero_
 Tensor.__getitem__ = F.getitem
 Tensor.__setitem__ = F.setitem
-Tensor.T = property(lambda self: F.permute(self, tuple(reversed(range(self.dim())))) if
-                    self.dim() != 2 else F.t(self))
+Tensor.T = property(lambda self: F.permute(self, tuple(reversed(range(self.dim())))))
 Tensor.mT = property(lambda self: F.transpose(self, -2, -1))
 Tensor.H = property(lambda self: F.t(self).conj() if self.dim() == 2 else self)
 Tensor.mH = property(lambda self: F.transpose(self, -2, -1).conj())
@@ -163,6 +163,8 @@ def _rsub(self, other):
 
 
 def _rdiv(self, other):
+    if isinstance(other, _SCALARS) and not isinstance(other, builtins.bool):
+        return F.reciprocal(self) * other     # as torch: grad_fn=<MulBackward0>
     from ._tensor import call
     from ._ops.registry import TABLE
     return call(TABLE["div"], (_t(other), self), ())

@@ -319,8 +319,7 @@ class Tensor:
                                "want to use a computed variable in a subgraph that doesn't require "
                                "differentiation use var_no_grad = var.detach().")
         if flag and self.dtype.category < 2:
-            raise RuntimeError("only Tensors of floating point and complex dtype can require "
-                               "gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._rg = flag
 
     def requires_grad_(self, requires_grad=True):
@@ -794,6 +793,19 @@ def check_inplace(t):
 
 def commit(t, r):
     """Make tensor t hold r's value (same shape) in place: the in-place half of `x.op_()`."""
+    own = r.grad_fn
+    root = t._base if t._base is not None else t
+    old = root._ver
+    out = _commit(t, r)
+    if own is not None and own.saved and root._ver != old:
+        # the in-place op's own node saved t's storage at the version before the write; its
+        # values are immutable jax arrays, so its own write does not invalidate them
+        new = root._ver
+        own.saved = tuple((s, new) if s is root and v == old else (s, v) for s, v in own.saved)
+    return out
+
+
+def _commit(t, r):
     if r.dtype is not t.dtype:
         if r.dtype.category > t.dtype.category:
             raise RuntimeError(f"result type {_TYPE_NAMES.get(r.dtype.name, r.dtype.name)} can't "

@@ -39,7 +39,7 @@ def addmm(bias, x, y, beta=1, alpha=1):
     return out + (bias if beta == 1 else bias * beta)
 
 
-@defop(n_in=2, promote="same")
+@defop(n_in=2, promote="same", grad="MulBackward0")
 def outer(x, y):
     return jnp.outer(x, y)
 

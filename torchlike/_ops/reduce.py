@@ -119,7 +119,9 @@ def var(x, dim=None, correction=1, keepdim=False):
 
 @defop(grad=lambda dim, correction, keepdim: "StdBackward0")
 def std(x, dim=None, correction=1, keepdim=False):
-    return jnp.std(x, axis=dim, ddof=correction, keepdims=keepdim)
+    v = jnp.var(x, axis=dim, ddof=correction, keepdims=keepdim)
+    # torch's gradient of std is 0 (not nan) where std is 0
+    return jnp.where(v > 0, jnp.sqrt(jnp.where(v > 0, v, 1)), v * 0)
 
 
 @defop(grad=lambda p, dim, keepdim, dtype: "LinalgVectorNormBackward0")
@@ -202,7 +204,10 @@ def log_softmax(x, dim, dtype=None):
 def median_all(x):
     # torch returns the lower of the two middle values
     flat = jnp.sort(jnp.ravel(x))
-    return flat[(flat.shape[0] - 1) // 2]
+    v = jax.lax.stop_gradient(flat[(flat.shape[0] - 1) // 2])
+    # the value is v; the gradient is spread evenly over the elements equal to it, as in torch
+    tie = x == v
+    return jnp.sum(jnp.where(tie, x, 0)) / jnp.sum(tie).astype(x.dtype)
 
 
 @defop(grad="MedianBackward1")

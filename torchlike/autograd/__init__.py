@@ -191,9 +191,14 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
 
     def vjp_fn(*args):
-        xs, gos = args[:n_in], args[n_in:]
-        o = _tensors(func(*xs))
-        gr = grad(o, [xs[i] for i in diff_idx], list(gos), create_graph=True, allow_unused=True)
+        xs, gos = list(args[:n_in]), args[n_in:]
+        for i in diff_idx:   # finite differences call this with plain tensors
+            if not xs[i].requires_grad:
+                xs[i] = xs[i].detach().requires_grad_()
+        with enable_grad():
+            o = _tensors(func(*xs))
+            gr = grad(o, [xs[i] for i in diff_idx], list(gos), create_graph=True,
+                      allow_unused=True)
         return tuple(g for g in gr if g is not None)
 
     return gradcheck(vjp_fn, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
