@@ -895,6 +895,7 @@ class _BackwardHookState:
         self.n_out = 0
         self.pending_out = 0
         self.pending_in = 0
+        self.keep = []
 
     def wrap_inputs(self, args):
         from ... import _functions as F
@@ -906,6 +907,7 @@ class _BackwardHookState:
                 self.grad_inputs.append(None)
                 if a.requires_grad:
                     a = F._view(a, a.shape) if a.dim() else a * 1
+                    self.keep.append(a)   # the tape holds values, not boxes: keep it alive
                     self.pending_in += 1
                     a.register_hook(functools.partial(self._on_input, idx))
             out.append(a)
@@ -919,6 +921,9 @@ class _BackwardHookState:
             if o.requires_grad:
                 self.pending_out += 1
                 o.register_hook(functools.partial(self._on_output, i))
+                if o.grad_fn is not None:
+                    # the node keeps the box (and through its hook, this state) alive
+                    o.grad_fn.metadata.setdefault("_module_hook_keep", []).append(o)
 
     def _on_output(self, i, g):
         self.grad_outputs[i] = g
