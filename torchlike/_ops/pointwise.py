@@ -93,6 +93,8 @@ def _pow_scalar(x, y):
 @defop("pow_int", n_in=1, grad="PowBackward0")
 def _pow_int(x, n):
     """x ** n for a Python int n: static, so x ** 2 compiles to x * x."""
+    if x.dtype == jnp.bool_:
+        x = x.astype(jnp.int64)       # bool tensor ** int -> int64, as torch
     if n < 0 and jnp.issubdtype(x.dtype, jnp.integer):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return lax.integer_pow(x, n)

@@ -204,6 +204,8 @@ def log_softmax(x, dim, dtype=None):
 def median_all(x):
     # torch returns the lower of the two middle values
     flat = jnp.sort(jnp.ravel(x))
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        return flat[(flat.shape[0] - 1) // 2]
     v = jax.lax.stop_gradient(flat[(flat.shape[0] - 1) // 2])
     # the value is v; the gradient is spread evenly over the elements equal to it, as in torch
     tie = x == v
