@@ -879,6 +879,7 @@ def _set_value(param, new):
     """`param.data = new` keeping the Parameter object (as PyTorch's Module._apply does)."""
     param._data = new._v
     param._np = None
+    param.__dict__.pop("_npcopy", None)
     param._ver += 1
 
 

@@ -6,7 +6,7 @@ import warnings
 import jax.numpy as jnp
 
 from ..._autograd_core import no_grad
-from ..._tensor import Tensor, _new
+from ..._tensor import Tensor, _new, commit
 
 
 def _grads(parameters):
@@ -51,8 +51,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     clip_coef = jnp.minimum(clip_coef, 1.0)
     with no_grad():
         for g in grads:
-            g._data = g._v * clip_coef.astype(g._v.dtype)
-            g._ver += 1
+            commit(g, _new(g._v * clip_coef.astype(g._v.dtype)))
     return total_norm
 
 
@@ -64,6 +63,6 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
-    for g in _grads(parameters):
-        g._data = jnp.clip(g._v, -clip_value, clip_value)
-        g._ver += 1
+    with no_grad():
+        for g in _grads(parameters):
+            commit(g, _new(jnp.clip(g._v, -clip_value, clip_value)))
