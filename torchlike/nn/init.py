@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -64,14 +65,37 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _no_grad_uniform_(tensor, a, b, generator=None):
+def _fill_random(tensor, kind, p0, p1, generator):
+    """One compiled sampler per shape (the bounds are traced), written in place."""
+    from .._creation import _sample
+    from .._random import gen
+    v = tensor._v
+    if not jnp.issubdtype(v.dtype, jnp.floating):
+        with no_grad():
+            return (tensor.uniform_(p0, p1, generator=generator) if kind == "uniform" else
+                    tensor.normal_(p0, p1, generator=generator))
+    key = gen(generator).next_key()
+    n = int(np.prod(v.shape))
+    if isinstance(v, jax.core.Tracer) or n == 0:
+        r = _sample(key, kind, tuple(v.shape), v.dtype, float(p0), float(p1))
+    else:
+        # sample a flat power-of-two bucket: XLA compiles one small sampler per bucket instead
+        # of one (slow to compile) sampler per parameter shape
+        bucket = max(1024, 1 << (n - 1).bit_length())
+        flat = _sample(key, kind, (bucket,), v.dtype, float(p0), float(p1))
+        host = np.asarray(flat)[:n].reshape(v.shape)
+        r = jax.device_put(host, next(iter(v.devices())))
     with no_grad():
-        return tensor.uniform_(a, b, generator=generator)
+        commit(tensor, _new(r))
+    return tensor
+
+
+def _no_grad_uniform_(tensor, a, b, generator=None):
+    return _fill_random(tensor, "uniform", a, b, generator)
 
 
 def _no_grad_normal_(tensor, mean, std, generator=None):
-    with no_grad():
-        return tensor.normal_(mean, std, generator=generator)
+    return _fill_random(tensor, "normal", mean, std, generator)
 
 
 def _set(tensor, value):
