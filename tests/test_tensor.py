@@ -134,6 +134,27 @@ def test_repr(torch, expr):
     assert repr(eval(expr, {"m": tl})) == repr(eval(expr, {"m": torch})), expr
 
 
+@pytest.mark.parametrize("expr", [
+    "m.tensor([[1., 5.], [3., 2.]]).max(1)", "m.min(m.tensor([[1., 5.], [3., 2.]]), 0, True)",
+    "m.tensor([3., 1., 2.]).sort()", "m.tensor([3., 1., 2.]).topk(2)",
+    "m.tensor([3., 1., 2.]).median(0)", "m.kthvalue(m.tensor([3., 1., 2.]), 2)",
+])
+def test_return_types(torch, expr):
+    a, b = eval(expr, {"m": tl}), eval(expr, {"m": torch})  # noqa: S307
+    assert repr(a) == repr(b) and str(a) == str(b)
+    assert repr(a.values) == repr(b.values) and repr(a[1]) == repr(b[1])
+    v, i = a
+    assert v is a.values and i is a.indices
+
+
+def test_new_methods(torch):
+    for expr in ("x.new_zeros(2, 3)", "x.new_ones((2,))", "x.new_full((2,), 3)",
+                 "x.new_empty(0, 2)", "x.new_zeros(2, dtype=m.float64)", "x.new_tensor([1, 2])"):
+        compare(eval(expr, {"x": tl.ones(1, dtype=tl.int32), "m": tl}),  # noqa: S307
+                eval(expr, {"x": torch.ones(1, dtype=torch.int32), "m": torch}),  # noqa: S307
+                where=expr)
+
+
 def test_repr_printoptions(torch):
     try:
         for m in (tl, torch):

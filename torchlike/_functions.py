@@ -269,9 +269,23 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return _reduce("prod", input, dim, keepdim, dtype)
 
 
-MaxMin = collections.namedtuple("max", ["values", "indices"])
-_Topk = collections.namedtuple("topk", ["values", "indices"])
-_Sort = collections.namedtuple("sort", ["values", "indices"])
+def return_type(name, fields):
+    """A named tuple that prints like torch.return_types.<name>."""
+    base = collections.namedtuple(name, fields)
+
+    def __repr__(self):
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"torch.return_types.{name}(\n{body})"
+
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__str__": __repr__})
+
+
+MaxMin = return_type("max", ["values", "indices"])
+_Min = return_type("min", ["values", "indices"])
+_Median = return_type("median", ["values", "indices"])
+_Kth = return_type("kthvalue", ["values", "indices"])
+_Topk = return_type("topk", ["values", "indices"])
+_Sort = return_type("sort", ["values", "indices"])
 
 
 def _check_nonempty(input, name):
@@ -297,7 +311,7 @@ def min(input, dim=None, keepdim=False, *, out=None):
         _check_nonempty(input, "min")
         return call(T["min_all"], (input,), ())
     v, i = call(T["min_dim"], (input,), (_wrap_dim(dim, input.dim()), keepdim))
-    return MaxMin(v, i)
+    return _Min(v, i)
 
 
 def amax(input, dim=(), keepdim=False):
@@ -405,7 +419,7 @@ def median(input, dim=None, keepdim=False):
     if dim is None:
         return call(T["median_all"], (input,), ())
     v, i = call(T["median_dim"], (input,), (_wrap_dim(dim, input.dim()), keepdim))
-    return MaxMin(v, i)
+    return _Median(v, i)
 
 
 # ---------------------------------------------------------------------- linear algebra
@@ -863,7 +877,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     vv, ii = select(v, d, k - 1), select(i, d, k - 1)
     if keepdim:
         vv, ii = vv.unsqueeze(d), ii.unsqueeze(d)
-    return MaxMin(vv, ii)
+    return _Kth(vv, ii)
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):

@@ -73,6 +73,25 @@ def _view(self, *shape):
 Tensor.view = _view
 Tensor.polygamma = lambda self, n: F.polygamma(n, self)
 Tensor.where = lambda self, condition, other: F.where(condition, self, other)
+
+
+def _new_like(fill):
+    def m(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        from . import _creation as C
+        size = F._shape_args(size) if size else tuple(kw.pop("size"))
+        args = dict(dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+        return getattr(C, fill)(size, **args)
+    return m
+
+
+Tensor.new_zeros = _new_like("zeros")
+Tensor.new_ones = _new_like("ones")
+Tensor.new_empty = _new_like("empty")
+Tensor.new_full = lambda self, size, fill_value, *, dtype=None, device=None, \
+    requires_grad=False: __import__("torchlike._creation", fromlist=["full"]).full(
+        tuple(size), fill_value, dtype=dtype or self.dtype, device=device or self.device,
+        requires_grad=requires_grad)
 Tensor.flip = lambda self, *dims: F.flip(self, F._shape_args(dims))
 Tensor.view_as = lambda self, other: F._view(self, other.shape)
 Tensor.reshape = lambda self, *shape: F.reshape(self, *shape)
