@@ -537,12 +537,16 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
 
 @defop(saves="none", grad="SortBackward0")
 def sort(x, dim=-1, descending=False, stable=False):
+    if x.ndim == 0:
+        return x, jnp.zeros((), jnp.int64)
     i = jnp.argsort(x, axis=dim, stable=True, descending=descending)
     return jnp.take_along_axis(x, i, axis=dim), i.astype(jnp.int64)
 
 
 @defop(differentiable=False)
 def argsort(x, dim=-1, descending=False, stable=False):
+    if x.ndim == 0:
+        return jnp.zeros((), jnp.int64)
     return jnp.argsort(x, axis=dim, stable=True, descending=descending).astype(jnp.int64)
 
 
