@@ -6,6 +6,8 @@ on, a user's own ``jnp.array([1.5])`` becomes float64 where it was float32 (see 
 """
 from __future__ import annotations
 
+import math as _math
+
 import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
@@ -50,10 +52,7 @@ cfloat = complex64
 cdouble = complex128
 strided = "torch.strided"
 contiguous_format = preserve_format = channels_last = "torch.contiguous_format"
-inf = float("inf") if False else __import__("math").inf
-nan = __import__("math").nan
-pi = __import__("math").pi
-e = __import__("math").e
+inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
 newaxis = None
 
 
@@ -102,10 +101,6 @@ ByteTensor = _legacy_type(uint8)
 CharTensor = _legacy_type(int8)
 BoolTensor = _legacy_type(bool)
 BFloat16Tensor = _legacy_type(bfloat16)
-
-
-def is_grad_enabled_():  # pragma: no cover - compatibility shim
-    return is_grad_enabled()
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
