@@ -190,6 +190,7 @@ class Tensor:
     _np = None           # numpy array aliased by this tensor (from_numpy / .numpy())
     _npcopy = False      # _np could not be aliased (unaligned): compare with _npsnap on access
     _npsnap = None       # bytes of _np as last uploaded (for _npcopy tensors)
+    _shm = None          # (SharedMemory, numpy view) after share_memory_()
     _retain = False
     _hooks = None
     _grad = None
@@ -543,6 +544,23 @@ class Tensor:
         """The jax array (or tracer) this tensor holds."""
         return self._v
 
+    def share_memory_(self):
+        """Move this CPU tensor's storage into shared memory (see torchlike.multiprocessing).
+
+        A no-op when already shared and for non-CPU tensors; a view shares its base."""
+        from . import multiprocessing as _mp
+        t = self._root()
+        v = t._v
+        if _is_tracer(v):
+            raise _concrete_error("share_memory_()")
+        if not _mp._is_shared(t) and t.device.type == "cpu":
+            _mp._share(t)
+        return self
+
+    def is_shared(self):
+        from . import multiprocessing as _mp
+        return _mp._is_shared(self._root())
+
     def __reduce_ex__(self, proto):
         from ._creation import _rebuild
         return (_rebuild, (np.asarray(self._v), self._rg, self._is_param))
@@ -555,7 +573,7 @@ class Tensor:
         if type(self) is not Tensor:
             t.__class__ = type(self)
             t.__dict__.update({k: v for k, v in self.__dict__.items()
-                               if k not in ("_data", "_acc", "_np")})
+                               if k not in ("_data", "_acc", "_np", "_shm")})
         memo[id(self)] = t
         return t
 

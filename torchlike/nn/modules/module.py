@@ -451,6 +451,9 @@ class Module:
                     g.zero_()
 
     def share_memory(self):
+        """Move parameters and buffers into shared memory (``Tensor.share_memory_``)."""
+        for t in (*self.parameters(), *self.buffers()):
+            t.share_memory_()
         return self
 
     def _get_name(self):
