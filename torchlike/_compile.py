@@ -418,5 +418,3 @@ class _CompiledModule:
         return f"OptimizedModule(\n  (_orig_mod): {repr(self._orig_mod)}\n)".replace(
             "\n", "\n", 1)
 
-
-_ = np

@@ -16,7 +16,7 @@ from ._ops import pointwise as _pw_ops  # noqa: F401
 from ._ops import reduce as _red_ops  # noqa: F401
 from ._ops import shape as S
 from ._ops.registry import TABLE
-from ._tensor import Tensor, _new, _wrap_dim, call, commit, inplace, write_out, check_inplace
+from ._tensor import Tensor, _new, _wrap_dim, call, check_inplace, commit, write_out
 
 _SCALARS = (builtins.bool, builtins.int, builtins.float, builtins.complex)
 T = TABLE

@@ -7,8 +7,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._autograd_core import (ANOMALY, GRAD, enable_grad, inference_mode, is_grad_enabled,
-                              no_grad, node_class, set_grad_enabled)
+from .._autograd_core import (ANOMALY, enable_grad, inference_mode, is_grad_enabled,
+                              no_grad, set_grad_enabled)
 from . import engine
 from .function import Function, FunctionCtx, once_differentiable
 from . import functional
@@ -276,5 +276,3 @@ def Variable(data, requires_grad=False, volatile=False):
         data.requires_grad_(True)
     return data
 
-
-_ = (GRAD, node_class)

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._autograd_core import GRAD, Node, node_class
+from .._autograd_core import node_class
 
 CACHE: dict = {}
 STATS = {"compiles": 0, "hits": 0}
@@ -217,7 +217,6 @@ def run_backward(outputs, grad_outputs, *, inputs=None, retain_graph=False, crea
                         wanted_outs.append((n, i))
                         out_targets.append(t)
     else:
-        targets = []
         for t in wanted:
             if t.grad_fn is None:
                 wanted_leaves.append(t)
@@ -228,7 +227,7 @@ def run_backward(outputs, grad_outputs, *, inputs=None, retain_graph=False, crea
     key, args, arg_refs, _ = _build(order, root_refs, wanted_leaves, wanted_outs)
     prog = _program_for(key)
 
-    if create_graph and GRAD[0] is not None:
+    if create_graph:
         leaf_g, out_g = _record_program(prog, args, arg_refs, cts, ct_tensors, key)
     else:
         run = prog.jit if USE_CACHE[0] else prog.fn
@@ -342,4 +341,3 @@ def _record_program(prog, args, arg_refs, cts, ct_tensors, key):
 
 
 _record_kernels: dict = {}
-_ = Node
