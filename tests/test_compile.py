@@ -1,0 +1,102 @@
+"""torchlike.compile: a compiled training step gives the eager step's numbers, reuses its
+program, and refuses concrete reads with a clear error."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import torchlike as torch
+from torchlike import nn, optim
+
+
+def _model(kind):
+    torch.manual_seed(0)
+    if kind == "bn_dropout":
+        return nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
+                             nn.Dropout(0.3), nn.Linear(3 * 4 * 4, 5), nn.BatchNorm1d(5),
+                             nn.ReLU(), nn.Linear(5, 3))
+    return nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+
+
+def _run(kind, opt_name, compiled, steps=50):
+    model = _model(kind)
+    if opt_name == "sgd":
+        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    else:
+        opt = optim.Adam(model.parameters(), lr=1e-2)
+    r = np.random.default_rng(1)
+    shape = (8, 1, 6, 6) if kind == "bn_dropout" else (8, 6)
+    x = torch.tensor(r.standard_normal(shape).astype(np.float32))
+    y = torch.tensor(r.integers(0, 3, 8))
+    loss_fn = nn.CrossEntropyLoss()
+    torch.manual_seed(123)  # the dropout masks: both runs draw the same keys
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    f = torch.compile(step) if compiled else step
+    losses = [f(x, y).item() for _ in range(steps)]
+    state = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+    return losses, state, f
+
+
+@pytest.mark.parametrize("kind,opt_name", [("mlp", "sgd"), ("mlp", "adam"),
+                                           ("bn_dropout", "adam")])
+def test_compiled_steps_equal_eager(kind, opt_name):
+    le, se, _ = _run(kind, opt_name, False)
+    lc, sc, f = _run(kind, opt_name, True)
+    np.testing.assert_allclose(lc, le, rtol=1e-5, atol=1e-5)
+    assert se.keys() == sc.keys()
+    for k in se:  # parameters, BatchNorm running stats and num_batches_tracked
+        np.testing.assert_allclose(sc[k], se[k], rtol=1e-5, atol=1e-5, err_msg=k)
+    st = f.stats()
+    assert st["traces"] == 1 and st["eager_calls"] == 1 and st["cache_hits"] == 48
+
+
+def test_new_shapes_retrace_and_constants_are_not_frozen():
+    w = torch.ones(3, requires_grad=True)
+    calls = torch.compile(lambda x, k: (w * x).sum() * k)
+    out = [calls(torch.ones(3), 2.0).item() for _ in range(3)]
+    assert out == [6.0, 6.0, 6.0]
+    assert calls(torch.ones(3), 3.0).item() == 9.0  # a Python constant is part of the key
+    assert calls(torch.ones(2, 3), 2.0).item() == 12.0  # a new shape
+    with torch.no_grad():
+        w.mul_(2)  # state changed eagerly between calls is read again
+    assert calls(torch.ones(3), 2.0).item() == 12.0
+
+
+def test_compiled_module_forward():
+    model = _model("mlp").eval()
+    cm = torch.compile(model)
+    x = torch.randn(4, 6)
+    with torch.no_grad():
+        expect = model(x)
+        for _ in range(3):
+            got = cm(x)
+    np.testing.assert_allclose(got.numpy(), expect.numpy(), rtol=1e-6)
+    assert cm.stats()["traces"] == 1
+
+
+@pytest.mark.parametrize("body", ["item", "print", "bool", "numpy"])
+def test_concrete_reads_raise_a_clear_error(body):
+    def f(x):
+        y = x * 2
+        if body == "item":
+            return y.sum().item()
+        if body == "print":
+            print(y)
+        if body == "bool":
+            if y.sum() > 0:
+                return y
+        if body == "numpy":
+            y.numpy()
+        return y
+
+    cf = torch.compile(f)
+    cf(torch.ones(2))  # the first call runs eagerly
+    with pytest.raises(RuntimeError, match="torchlike.compile"):
+        cf(torch.ones(2))
