@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import pickle
-import warnings
 
 from ._autograd_core import GRAD
 from ._ops.registry import Op
@@ -378,6 +377,3 @@ def optimize_for_inference(mod, other_methods=None):
 
 def enable_onednn_fusion(enabled):
     pass
-
-
-_ = warnings

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._autograd_core import no_grad
-from .._tensor import Tensor, _new, commit
+from .._tensor import _new, commit
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -255,5 +255,3 @@ xavier_normal = _deprecated(xavier_normal_)
 kaiming_uniform = _deprecated(kaiming_uniform_)
 kaiming_normal = _deprecated(kaiming_normal_)
 orthogonal = _deprecated(orthogonal_)
-
-_ = Tensor
