@@ -4,7 +4,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._tensor import _new
-from .optimizer import Optimizer, cast, check_lr, hp, is_nonzero, kernel, step_tensor, wide
+from .optimizer import (Optimizer, cast, check_fused, check_lr, hp, is_nonzero, kernel,
+                        step_tensor, wide)
 
 __all__ = ["Adagrad"]
 
@@ -50,11 +51,7 @@ class Adagrad(Optimizer):
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        check_fused(fused, foreach, differentiable)
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(group, p, self.state[p])

@@ -4,8 +4,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, cast, check_lr, hp, is_nonzero, kernel, lerp, step_tensor,
-                        to_scalar, wide, zeros_like)
+from .optimizer import (Optimizer, cast, check_fused, check_lr, hp, is_nonzero, kernel, lerp,
+                        step_tensor, to_scalar, wide, zeros_like)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -81,11 +81,7 @@ class Adam(Optimizer):
                     "capturable": capturable, "differentiable": differentiable, "fused": fused,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        check_fused(fused, foreach, differentiable)
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -134,6 +134,15 @@ def write(t, v):
             GRAD[0] = prev
 
 
+def check_fused(fused, foreach, differentiable):
+    """PyTorch's argument checks for ``fused=True`` (accepted, then ignored: see docs)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 def step_tensor():
     """A new ``state['step']``: a float32 0-d Tensor holding 0., as PyTorch keeps it."""
     return _new(jnp.zeros((), jnp.float32))

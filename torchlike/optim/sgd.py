@@ -1,7 +1,8 @@
 """SGD with momentum, dampening, Nesterov, weight decay and maximize (PyTorch's update)."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, cast, hp, is_concrete, is_nonzero, kernel, write
+from .optimizer import (Optimizer, cast, check_fused, hp, is_concrete, is_nonzero, kernel,
+                        write)
 
 __all__ = ["SGD"]
 
@@ -51,11 +52,7 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        check_fused(fused, foreach, differentiable)
 
     def __setstate__(self, state):
         super().__setstate__(state)
