@@ -19,7 +19,10 @@ def _model(kind):
 
 
 def _run(kind, opt_name, compiled, steps=50):
+    """compiled: False (eager), "step" (compile the step) or "module" (compile the model only,
+    backward and optimizer eager)."""
     model = _model(kind)
+    net = torch.compile(model) if compiled == "module" else model
     if opt_name == "sgd":
         opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     else:
@@ -33,22 +36,22 @@ def _run(kind, opt_name, compiled, steps=50):
 
     def step(x, y):
         opt.zero_grad()
-        loss = loss_fn(model(x), y)
+        loss = loss_fn(net(x), y)
         loss.backward()
         opt.step()
         return loss
 
-    f = torch.compile(step) if compiled else step
+    f = torch.compile(step) if compiled == "step" else step
     losses = [f(x, y).item() for _ in range(steps)]
     state = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
-    return losses, state, f
+    return losses, state, (f if compiled == "step" else net)
 
 
 @pytest.mark.parametrize("kind,opt_name", [("mlp", "sgd"), ("mlp", "adam"),
                                            ("bn_dropout", "adam")])
 def test_compiled_steps_equal_eager(kind, opt_name):
     le, se, _ = _run(kind, opt_name, False)
-    lc, sc, f = _run(kind, opt_name, True)
+    lc, sc, f = _run(kind, opt_name, "step")
     np.testing.assert_allclose(lc, le, rtol=1e-5, atol=1e-5)
     assert se.keys() == sc.keys()
     for k in se:  # parameters, BatchNorm running stats and num_batches_tracked
@@ -67,6 +70,54 @@ def test_new_shapes_retrace_and_constants_are_not_frozen():
     with torch.no_grad():
         w.mul_(2)  # state changed eagerly between calls is read again
     assert calls(torch.ones(3), 2.0).item() == 12.0
+
+
+@pytest.mark.parametrize("kind,opt_name", [("mlp", "adam"), ("bn_dropout", "sgd")])
+def test_training_through_a_compiled_module(kind, opt_name):
+    """compile(model): forward compiled, backward through it reaches the parameters."""
+    le, se, _ = _run(kind, opt_name, False, steps=20)
+    lc, sc, cm = _run(kind, opt_name, "module", steps=20)
+    np.testing.assert_allclose(lc, le, rtol=1e-5, atol=1e-5)
+    for k in se:
+        np.testing.assert_allclose(sc[k], se[k], rtol=1e-5, atol=1e-5, err_msg=k)
+    assert cm.stats() == {"calls": 20, "traces": 1, "cache_hits": 19, "programs": 1}
+
+
+def test_compiled_module_is_pytorchs_optimized_module():
+    torch_ref = pytest.importorskip("torch")
+    model = _model("mlp")
+    cm = torch.compile(model)
+    tm = torch_ref.compile(torch_ref.nn.Sequential(torch_ref.nn.Linear(6, 8),
+                                                   torch_ref.nn.Tanh(),
+                                                   torch_ref.nn.Linear(8, 3)))
+    assert repr(cm) == repr(tm)
+    assert list(cm.state_dict()) == list(tm.state_dict())
+    assert [n for n, _ in cm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    assert cm._orig_mod is model and cm.training
+    with pytest.raises(AttributeError, match="'Sequential' object has no attribute 'nope'"):
+        cm.nope
+    cm.eval()
+    assert not model.training
+    x = torch.randn(4, 6)
+    cm(x)
+    cm.train()
+    cm(x)
+    assert cm.stats()["traces"] == 2  # train/eval mode is part of the key
+
+
+def test_compiled_module_concrete_read_error():
+    class Branchy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 3)
+
+        def forward(self, x):
+            y = self.lin(x)
+            return y if y.sum() > 0 else -y
+
+    cm = torch.compile(Branchy())
+    with pytest.raises(RuntimeError, match="torchlike.compile: Branchy reads a tensor's value"):
+        cm(torch.ones(2, 3))
 
 
 def test_compiled_module_forward():

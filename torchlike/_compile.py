@@ -10,6 +10,9 @@ and compiled runs produce the same numbers.
 A call whose state structure was not seen on the previous call runs eagerly (this creates lazy
 state such as `.grad` and optimizer moments exactly as PyTorch would); the next call with that
 structure is traced and compiled, and later calls reuse the program.
+
+`compile(module)` returns an `OptimizedModule` whose forward is one compiled entry on the
+autograd tape (the `jit.trace` machinery), so training through it works as in eager mode.
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ import jax
 import numpy as np
 
 from ._random import Generator, default_generator
+from .jit import _Traced
+from .nn.modules.module import Module
 from ._tensor import Tensor, _is_tracer, _new, _set_root
 
 RECOMPILE_LIMIT = 8
@@ -384,37 +389,51 @@ def _unflatten_result(tree, leaves):
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,
             options=None, disable=False):
-    """Compile a step function (or a Module's forward) into one XLA program per structure."""
+    """Compile a step function (or a Module's forward) into one XLA program per structure.
+
+    PyTorch's keyword arguments are accepted and ignored (there is one backend, XLA)."""
     if model is None:
         return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
                                  mode=mode, options=options, disable=disable)
     if disable:
         return model
     if _is_module(model):
-        return _CompiledModule(model)
+        return OptimizedModule(model)
     return CompiledFunction(model)
 
 
-class _CompiledModule:
-    """`torchlike.compile(module)`: calling it runs the module's forward compiled."""
+class OptimizedModule(Module, _Traced):
+    """`torchlike.compile(module)`: the module's call runs as one jitted program that is one
+    entry on the autograd tape, so `loss.backward()` after it reaches the parameters (the
+    backward is `jax.vjp` of that program). As in PyTorch, the original module is the submodule
+    `_orig_mod` (state_dict keys carry that prefix) and shares its parameters."""
 
-    def __init__(self, module):
-        self.__dict__["_orig_mod"] = module
-        self.__dict__["_compiled"] = CompiledFunction(module.forward, module=module)
+    _what = "torchlike.compile"
+    _advice = ("Return the tensor from the model and inspect it outside, or use tensor ops such "
+               "as torchlike.where instead of Python control flow.")
 
-    def __call__(self, *args, **kwargs):
-        return self._compiled(*args, **kwargs)
+    def __init__(self, mod):
+        super().__init__()
+        self._orig_mod = mod
+        # plain attributes (Module.__setattr__ would register `mod` a second time)
+        self.__dict__.update(_fn=mod, _module=mod, _name=type(mod).__name__, _ops={}, _calls=0)
+
+    def forward(self, *args, **kwargs):
+        self.__dict__["_calls"] += 1
+        n = len(self._ops)
+        out = self._call(args, kwargs)
+        if len(self._ops) > max(n, RECOMPILE_LIMIT):
+            warnings.warn(f"torchlike.compile: {self._name} was recompiled {len(self._ops)} "
+                          f"times (limit {RECOMPILE_LIMIT}); input shapes, train/eval mode or "
+                          "Python constants keep changing", stacklevel=3)
+        return out
+
+    def __getattr__(self, name):  # as in PyTorch: what the wrapper lacks comes from _orig_mod
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self._modules["_orig_mod"], name)
 
     def stats(self):
-        return self._compiled.stats()
-
-    def __getattr__(self, name):
-        return getattr(self._orig_mod, name)
-
-    def __setattr__(self, name, value):
-        setattr(self._orig_mod, name, value)
-
-    def __repr__(self):
-        return f"OptimizedModule(\n  (_orig_mod): {repr(self._orig_mod)}\n)".replace(
-            "\n", "\n", 1)
-
+        n = len(self._ops)
+        return {"calls": self._calls, "traces": n, "cache_hits": self._calls - n, "programs": n}

@@ -78,6 +78,10 @@ def _spec_key(spec):
 class _Traced:
     """Shared machinery of TracedFunction / TracedModule."""
 
+    _what = "torchlike.jit.trace"
+    _advice = "Use torchlike.jit.script to keep Python control flow, or tensor ops such as " \
+              "torchlike.where."
+
     def _setup(self, fn, module, name):
         self._fn = fn
         self._module = module
@@ -91,6 +95,7 @@ class _Traced:
         w.obj(("arg",), list(args))
         if self._module is not None:
             w.obj(("self",), self._module)
+            w.function(("forward",), self._module.forward)
         w.function(("fn",), self._fn)
         w.obj(("rng",), default_generator)
         arg_ids = set()
@@ -151,10 +156,9 @@ class _Traced:
             except RuntimeError as e:
                 if "needs a concrete value" in str(e):
                     raise RuntimeError(
-                        f"torchlike.jit.trace: {self._name} reads a tensor's value in Python "
-                        f"(control flow, .item(), print) while being traced. Use "
-                        f"torchlike.jit.script to keep Python control flow, or tensor ops "
-                        f"such as torchlike.where. ({e})") from None
+                        f"{self._what}: {self._name} reads a tensor's value in Python "
+                        f"(control flow, .item(), print) while being traced. {self._advice} "
+                        f"({e})") from None
                 raise
             finally:
                 _TRACING[0] -= 1
