@@ -41,6 +41,7 @@ from . import nn  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
 from . import serialization, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
+from . import export  # noqa: E402,F401
 
 float = float32  # noqa: A001
 double = float64
