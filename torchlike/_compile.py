@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import sys
 import types
 import warnings
 
@@ -30,6 +31,23 @@ from .nn.modules.module import Module
 from ._tensor import Tensor, _is_tracer, _new, _set_root
 
 RECOMPILE_LIMIT = 8
+_ARGS = ("arg", "kw")
+
+
+def _refs(lst, i):
+    return sys.getrefcount(lst[i])
+
+
+def _own_refs():
+    """What `_refs` reports for an array held only by its tensor and the list passed in."""
+    o = object()
+    box = {"_data": o}  # noqa: F841 - the tensor's reference
+    lst = [o]
+    del o
+    return _refs(lst, 0)
+
+
+_OWN_REFS = _own_refs()
 _NUM = (int, float)
 
 
@@ -221,7 +239,8 @@ class CompiledFunction:
         self._cache = {}
         self._seen = set()
         self._static = None
-        self._stats = {"calls": 0, "eager_calls": 0, "traces": 0, "cache_hits": 0}
+        self._stats = {"calls": 0, "eager_calls": 0, "traces": 0, "cache_hits": 0,
+                       "state_copies": 0}
         functools.update_wrapper(self, fn)
 
     def stats(self):
@@ -252,7 +271,7 @@ class CompiledFunction:
             sw = self._static = self._walk_static()
             sw.check = _guard_fn(sw.guards)
         w = self._walk(args, kwargs, sw)
-        key, vals = self._key(w, args, kwargs)
+        key, don, keep = self._key(w, args, kwargs)
         entry = self._cache.get(key)
         traced = entry is None
         if traced:
@@ -273,37 +292,75 @@ class CompiledFunction:
         else:
             self._stats["cache_hits"] += 1
         jitted, info = entry
-        new_state, out_leaves = jitted(vals)
+        donated = self._donatable(w, don)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Some donated buffers were not usable")
+            new_state, new_args, out_leaves = jitted(don, keep)
         if traced:  # the trace may have put new boxes in containers: write into those
             w = self._walk(args, kwargs)
-        boxes = [h for (_, kind, h, _) in w.slots if kind == "box"]
-        for i, v in zip(info["changed"], new_state):
-            _write(boxes[i], v)
+        boxes = [h for (path, kind, h, _) in w.slots if kind == "box" and path[0] not in _ARGS]
+        changed = info["changed"]
+        for i, (box, v) in enumerate(zip(boxes, new_state)):
+            if i in changed:
+                _write(box, v)
+            elif donated[i]:  # same values in the buffer XLA handed back
+                box._data = v
+        args_boxes = [h for (path, kind, h, _) in w.slots if kind == "box" and path[0] in _ARGS]
+        for i, v in zip(info["changed_args"], new_args):
+            _write(args_boxes[i], v)
         return _unflatten_result(info["tree"], out_leaves)
 
+    def _donatable(self, w, don):
+        """State arrays are donated to the program, so XLA updates them in place. An array that
+        something else still references (another tensor, a NumPy alias, a saved autograd
+        value) is copied first instead; returns which ones were donated."""
+        flags = []
+        i = 0
+        for path, kind, holder, _ in w.slots:
+            if kind != "box" or path[0] in _ARGS:
+                continue
+            ok = holder._np is None and _refs(don, i) <= _OWN_REFS
+            if not ok:
+                don[i] = jax.numpy.array(don[i], copy=True)
+                self._stats["state_copies"] += 1
+            flags.append(ok)
+            i += 1
+        return flags
+
     def _key(self, w, args, kwargs):
-        """Cache key: state paths and kinds, flags, argument shapes and Python constants.
+        """Cache key: state paths and kinds, flags, argument shapes and Python constants;
+        and the values: state tensors (to donate), then arguments and lifted numbers.
         (Shapes of state tensors are left to jax.jit's own cache.)"""
-        vals, sig = [], []
+        don, keep, sig = [], [], []
         for path, kind, holder, key in w.slots:
             if kind == "box":
                 v = holder._v
                 if _is_tracer(v):
                     raise RuntimeError("torchlike.compile: nested compiled calls are not "
                                        "supported")
-                sig.append((path, v.shape, v.dtype) if path[0] in ("arg", "kw") else path)
+                if path[0] in _ARGS:
+                    sig.append((path, v.shape, v.dtype))
+                    keep.append(v)
+                else:
+                    sig.append(path)
+                    don.append(v)
             else:
                 v = holder[key]
                 sig.append((path, type(v)))
-            vals.append(v)
-        return (tuple(sig), tuple(w.flags), _static_signature(args, kwargs)), vals
+                keep.append(v)
+        return (tuple(sig), tuple(w.flags), _static_signature(args, kwargs)), don, keep
 
     def _program(self, w, args, kwargs):
+        """The jitted program of one state structure: (state, kept) -> (new state, changed
+        arguments, result leaves). State comes first so it can be donated."""
         slots = w.slots
+        order = [kind == "box" and path[0] not in _ARGS for path, kind, _, _ in slots]
         info = {}
 
-        def program(vals):
+        def program(don, keep):
             saved = []
+            di, ki = iter(don), iter(keep)
+            vals = [next(di) if d else next(ki) for d in order]
             try:
                 for (path, kind, holder, k), v in zip(slots, vals):
                     if kind == "box":
@@ -319,12 +376,17 @@ class CompiledFunction:
                         "torchlike.compile: the function changed the set of state it holds "
                         "(new tensors in a module or optimizer, or removed ones) on a call "
                         "with a structure seen before; this cannot be compiled")
-                boxes_in = [v for (_, kind, _, _), v in zip(slots, vals) if kind == "box"]
-                boxes_out = [h._v for (_, kind, h, _) in after.slots if kind == "box"]
-                changed = [i for i, (a, b) in enumerate(zip(boxes_in, boxes_out)) if a is not b]
-                info["changed"] = changed
+                out = [h._v for (path, kind, h, _) in after.slots
+                       if kind == "box" and path[0] not in _ARGS]
+                info["changed"] = {i for i, (a, b) in enumerate(zip(don, out)) if a is not b}
+                args_in = [v for (path, kind, _, _), v in zip(slots, vals)
+                           if kind == "box" and path[0] in _ARGS]
+                args_out = [h._v for (path, kind, h, _) in after.slots
+                            if kind == "box" and path[0] in _ARGS]
+                ch = [i for i, (a, b) in enumerate(zip(args_in, args_out)) if a is not b]
+                info["changed_args"] = ch
                 info["tree"], leaves = _flatten_result(result)
-                return [boxes_out[i] for i in changed], leaves
+                return out, [args_out[i] for i in ch], leaves
             finally:
                 for s in saved:
                     if len(s) == 4:
@@ -334,7 +396,7 @@ class CompiledFunction:
                         holder, k, v = s
                         holder[k] = v
 
-        return jax.jit(program), info
+        return jax.jit(program, donate_argnums=0), info
 
 
 def _write(box, v):
