@@ -1,5 +1,6 @@
-"""The seed workloads W1-W5, each built four ways from the same NumPy weights and data:
-torchlike eager, torchlike compiled, hand-written JAX + optax under jax.jit, and real PyTorch.
+"""The seed workloads W1-W5, each built from the same NumPy weights and data as torchlike eager,
+torchlike compiled, hand-written JAX + optax under jax.jit, real PyTorch eager, and real PyTorch
+with its model wrapped in `torch.compile`.
 
 Each builder returns a zero-argument `step()` that runs one training step and returns the loss
 (as something that can be synchronised), plus a `sync(x)` that blocks until x is computed.
@@ -93,8 +94,12 @@ def weights(spec):
 # ------------------------------------------------------------------- torch-like builders
 
 
-def build_torchlike_like(torch, spec):
-    """Build model, loss and optimizer with a torch-compatible module (torch or torchlike)."""
+def build_torchlike_like(torch, spec, wrap_model=None):
+    """Build model, loss and optimizer with a torch-compatible module (torch or torchlike).
+
+    `wrap_model`, when given, wraps the model used in the forward pass (`torch.compile`); the
+    optimizer still holds the unwrapped model's parameters, which the wrapper shares.
+    """
     nn = torch.nn
     mods = []
     ws = iter(weights(spec))
@@ -132,10 +137,11 @@ def build_torchlike_like(torch, spec):
         optimizer = torch.optim.SGD(model.parameters(), lr=opt[1], momentum=opt[2])
     x = torch.tensor(spec["x"])
     y = torch.tensor(spec["y"])
+    forward = wrap_model(model) if wrap_model is not None else model
 
     def step():
         optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
+        loss = loss_fn(forward(x), y)
         loss.backward()
         optimizer.step()
         return loss
