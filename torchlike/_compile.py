@@ -34,17 +34,11 @@ RECOMPILE_LIMIT = 8
 _ARGS = ("arg", "kw")
 
 
-def _refs(lst, i):
-    return sys.getrefcount(lst[i])
-
-
 def _own_refs():
-    """What `_refs` reports for an array held only by its tensor and the list passed in."""
-    o = object()
-    box = {"_data": o}  # noqa: F841 - the tensor's reference
-    lst = [o]
-    del o
-    return _refs(lst, 0)
+    """sys.getrefcount of an array held only by its tensor and one local variable."""
+    box = {"_data": object()}
+    v = box["_data"]
+    return sys.getrefcount(v)
 
 
 _OWN_REFS = _own_refs()
@@ -124,7 +118,7 @@ class _Walk:
         if isinstance(o, Generator):
             self.tensor(path + ("key",), self._attr(o, "_key"))
         elif _is_module(o):
-            self.flags.append(self._attr(o, "training"))
+            self.flags.append((id(o), self._attr(o, "training")))
             for n, p in self._items(self._attr(o, "_parameters")):
                 self.tensor(path + ("p", n), p)
             for n, b in self._items(self._attr(o, "_buffers")):
@@ -150,8 +144,9 @@ class _Walk:
                         self.tensor(path + ("h", gi, k), v)
                     elif (isinstance(v, _NUM) and not isinstance(v, bool)) or _is_tracer(v):
                         self.slots.append((path + ("h", gi, k), "num", g, k))
-                    elif isinstance(v, tuple) and all(isinstance(x, float) for x in v):
-                        self.flags.append(v)  # betas etc.: part of the key
+                    else:  # betas, nesterov, amsgrad...: Python constants of the program
+                        self.flags.append((k, v if isinstance(v, (bool, str, tuple, type(None)))
+                                           else id(v)))
         elif hasattr(o, "optimizer") and _is_optimizer(getattr(o, "optimizer")):
             self.obj(path + ("opt",), self._attr(o, "optimizer"), depth + 1)
         elif isinstance(o, tuple):
@@ -230,15 +225,82 @@ def _names(code):
     return tuple(sorted(names))
 
 
+_CONST = (int, float, bool, str, type(None))
+
+
+def _split_args(args, kwargs):
+    """Tensor arguments (passed to the program), their signature, and the other arguments:
+    constants (part of the key) and objects such as modules or optimizers, whose state is
+    found by walking them like the function's globals (their identity is part of the key)."""
+    tens, sig, objs = [], [], []
+    items = enumerate(args) if not kwargs else [*enumerate(args), *sorted(kwargs.items())]
+    for name, a in items:
+        if isinstance(a, Tensor) and a._base is None:
+            v = a._v
+            if _is_tracer(v):
+                raise RuntimeError("torchlike.compile: nested compiled calls are not supported")
+            tens.append(a)
+            sig.append((v.shape, v.dtype))
+        elif type(a) in _CONST:
+            sig.append((type(a), a))
+        else:
+            objs.append((name, a))
+            sig.append(id(a))
+    return tens, tuple(sig), objs
+
+
+class _State:
+    """What a call reaches besides its tensor arguments: state slots in a fixed order (through
+    object arguments, the module, the function's closure and globals, the default RNG), and a
+    guard that says in a few microseconds whether a new walk would find the same slots."""
+
+    def __init__(self, cf, objs):
+        w = _Walk()
+        for name, o in objs:
+            w.obj(("arg", name), o)
+        if cf.module is not None:
+            w.obj(("self",), cf.module)
+        w.function(("fn",), cf.fn)
+        w.obj(("rng",), default_generator)
+        self.objs = objs
+        self.slots = w.slots
+        self.boxes = [h for (_, kind, h, _) in w.slots if kind == "box"]
+        self.nums = [(h, k) for (_, kind, h, k) in w.slots if kind == "num"]
+        self._last = [(None, None)] * len(self.nums)
+        self.check = _guard_fn(w.guards)
+        key = (tuple((p, kind) for p, kind, _, _ in w.slots), tuple(w.flags))
+        self.kid = cf._kids.setdefault(key, len(cf._kids))  # a small int stands for the key
+
+    def numbers(self):
+        """The lifted numbers (learning rates...) as weakly typed device scalars: passing a
+        Python number to the program would convert it on every call."""
+        out, last = [], self._last
+        for i, (h, k) in enumerate(self.nums):
+            v = h[k]
+            n, a = last[i]
+            if v is not n:
+                a = v if _is_tracer(v) else jax.numpy.asarray(v)
+                last[i] = (v, a)
+            out.append(a)
+        return out
+
+    def holds(self, objs):
+        return (len(objs) == len(self.objs) and all(a[1] is b[1] for a, b in zip(objs, self.objs))
+                and self.check())
+
+
 class CompiledFunction:
-    """The callable returned by `torchlike.compile(fn)`. `stats()` reports traces and hits."""
+    """The callable returned by `torchlike.compile(fn)`. `stats()` reports eager calls, traces,
+    cache hits and `state_copies` (state arrays copied because something else referenced them,
+    see `_donate`)."""
 
     def __init__(self, fn, module=None):
         self.fn = fn
         self.module = module
         self._cache = {}
         self._seen = set()
-        self._static = None
+        self._kids = {}
+        self._state = None
         self._stats = {"calls": 0, "eager_calls": 0, "traces": 0, "cache_hits": 0,
                        "state_copies": 0}
         functools.update_wrapper(self, fn)
@@ -246,43 +308,27 @@ class CompiledFunction:
     def stats(self):
         return dict(self._stats, programs=len(self._cache))
 
-    def _walk(self, args, kwargs, static=None):
-        """All state slots: the arguments' own, then those reachable from the function."""
-        w = _Walk()
-        w.obj(("arg",), list(args))
-        w.obj(("kw",), dict(kwargs))
-        sw = static if static is not None else self._walk_static()
-        w.slots += sw.slots
-        w.flags += sw.flags
-        return w
-
-    def _walk_static(self):
-        w = _Walk()
-        if self.module is not None:
-            w.obj(("self",), self.module)
-        w.function(("fn",), self.fn)
-        w.obj(("rng",), default_generator)
-        return w
+    def _reach(self, objs):
+        st = self._state
+        if st is None or not st.holds(objs):
+            st = self._state = _State(self, objs)
+        return st
 
     def __call__(self, *args, **kwargs):
         self._stats["calls"] += 1
-        sw = self._static
-        if sw is None or not sw.check():
-            sw = self._static = self._walk_static()
-            sw.check = _guard_fn(sw.guards)
-        w = self._walk(args, kwargs, sw)
-        key, don, keep = self._key(w, args, kwargs)
+        tens, sig, objs = _split_args(args, kwargs)
+        st = self._reach(objs)
+        key = (st.kid, sig)
         entry = self._cache.get(key)
-        traced = entry is None
-        if traced:
-            self._static = None  # the call below may create or replace state
+        if entry is None:
             if key not in self._seen:
                 # first sight of this structure: run eagerly to create lazy state
                 self._stats["eager_calls"] += 1
+                self._state = None
                 out = self.fn(*args, **kwargs)
-                self._seen.add(self._key(self._walk(args, kwargs), args, kwargs)[0])
+                self._seen.add((self._reach(objs).kid, sig))
                 return out
-            entry = self._cache[key] = self._program(w, args, kwargs)
+            entry = self._cache[key] = self._program(st, tens, args, kwargs)
             self._stats["traces"] += 1
             if len(self._cache) > RECOMPILE_LIMIT:
                 warnings.warn(f"torchlike.compile: {self.fn.__name__} was recompiled "
@@ -292,109 +338,86 @@ class CompiledFunction:
         else:
             self._stats["cache_hits"] += 1
         jitted, info = entry
-        donated = self._donatable(w, don)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Some donated buffers were not usable")
-            new_state, new_args, out_leaves = jitted(don, keep)
-        if traced:  # the trace may have put new boxes in containers: write into those
-            w = self._walk(args, kwargs)
-        boxes = [h for (path, kind, h, _) in w.slots if kind == "box" and path[0] not in _ARGS]
-        changed = info["changed"]
-        for i, (box, v) in enumerate(zip(boxes, new_state)):
-            if i in changed:
-                _write(box, v)
-            elif donated[i]:  # same values in the buffer XLA handed back
+        don, donated = self._donate(st)
+        keep = [t._v for t in tens]
+        keep += st.numbers()
+        if "tree" in info:
+            new_state, new_args, leaves = jitted(don, keep)
+        else:
+            with warnings.catch_warnings():  # state that changed shape cannot reuse its buffer
+                warnings.filterwarnings("ignore", "Some donated buffers were not usable")
+                new_state, new_args, leaves = jitted(don, keep)
+        if info.pop("fresh", False):  # a trace may have put new boxes into containers
+            self._state = None
+            st = self._reach(objs)
+        boxes = st.boxes
+        for i in info["changed"]:
+            box, v = boxes[i], new_state[i]
+            if box._np is None:
+                box._ver += 1
                 box._data = v
-        args_boxes = [h for (path, kind, h, _) in w.slots if kind == "box" and path[0] in _ARGS]
-        for i, v in zip(info["changed_args"], new_args):
-            _write(args_boxes[i], v)
-        return _unflatten_result(info["tree"], out_leaves)
-
-    def _donatable(self, w, don):
-        """State arrays are donated to the program, so XLA updates them in place. An array that
-        something else still references (another tensor, a NumPy alias, a saved autograd
-        value) is copied first instead; returns which ones were donated."""
-        flags = []
-        i = 0
-        for path, kind, holder, _ in w.slots:
-            if kind != "box" or path[0] in _ARGS:
-                continue
-            ok = holder._np is None and _refs(don, i) <= _OWN_REFS
-            if not ok:
-                don[i] = jax.numpy.array(don[i], copy=True)
-                self._stats["state_copies"] += 1
-            flags.append(ok)
-            i += 1
-        return flags
-
-    def _key(self, w, args, kwargs):
-        """Cache key: state paths and kinds, flags, argument shapes and Python constants;
-        and the values: state tensors (to donate), then arguments and lifted numbers.
-        (Shapes of state tensors are left to jax.jit's own cache.)"""
-        don, keep, sig = [], [], []
-        for path, kind, holder, key in w.slots:
-            if kind == "box":
-                v = holder._v
-                if _is_tracer(v):
-                    raise RuntimeError("torchlike.compile: nested compiled calls are not "
-                                       "supported")
-                if path[0] in _ARGS:
-                    sig.append((path, v.shape, v.dtype))
-                    keep.append(v)
-                else:
-                    sig.append(path)
-                    don.append(v)
             else:
-                v = holder[key]
-                sig.append((path, type(v)))
-                keep.append(v)
-        return (tuple(sig), tuple(w.flags), _static_signature(args, kwargs)), don, keep
+                _set_root(box, v)
+        for i in info["unchanged"]:
+            if donated[i]:  # the same values, in the buffer XLA handed back
+                boxes[i]._data = new_state[i]
+        for i, v in zip(info["changed_args"], new_args):
+            _write(tens[i], v)
+        return _unflatten_result(info["tree"], leaves)
 
-    def _program(self, w, args, kwargs):
-        """The jitted program of one state structure: (state, kept) -> (new state, changed
-        arguments, result leaves). State comes first so it can be donated."""
-        slots = w.slots
-        order = [kind == "box" and path[0] not in _ARGS for path, kind, _, _ in slots]
+    def _donate(self, st):
+        """The state arrays, to be donated to the program so that XLA updates them in place.
+        An array that something else still references (another tensor, a NumPy alias, a value
+        saved for autograd) is copied first instead. Returns the arrays and which were
+        donated."""
+        don, flags = [], []
+        for box in st.boxes:
+            v = box._v
+            ok = box._np is None and sys.getrefcount(v) <= _OWN_REFS
+            if not ok:
+                v = jax.numpy.array(v, copy=True)
+                self._stats["state_copies"] += 1
+            don.append(v)
+            flags.append(ok)
+        return don, flags
+
+    def _program(self, st, tens, args, kwargs):
+        """The jitted program of one call structure: (state, [tensor args, lifted numbers]) ->
+        (new state, changed tensor args, result leaves). State comes first to be donated."""
+        boxes, nums, n_t, kid, objs = st.boxes, st.nums, len(tens), st.kid, st.objs
         info = {}
 
         def program(don, keep):
-            saved = []
-            di, ki = iter(don), iter(keep)
-            vals = [next(di) if d else next(ki) for d in order]
+            saved = [(b, b._data, b._np, b._npcopy) for b in (*tens, *boxes)]
+            saved_nums = [(h, k, h[k]) for h, k in nums]
             try:
-                for (path, kind, holder, k), v in zip(slots, vals):
-                    if kind == "box":
-                        saved.append((holder, holder._data, holder._np, holder._npcopy))
-                        holder._data, holder._np, holder._npcopy = v, None, False
-                    else:
-                        saved.append((holder, k, holder[k]))
-                        holder[k] = v
+                for b, v in zip((*tens, *boxes), (*keep[:n_t], *don)):
+                    b._data, b._np, b._npcopy = v, None, False
+                    b._ver += 1  # views of it re-read the traced value
+                for (h, k), v in zip(nums, keep[n_t:]):
+                    h[k] = v
                 result = self.fn(*args, **kwargs)
-                after = self._walk(args, kwargs)
-                if [s[0] for s in after.slots] != [s[0] for s in slots]:
+                after = _State(self, objs)
+                if after.kid != kid:
                     raise RuntimeError(
                         "torchlike.compile: the function changed the set of state it holds "
                         "(new tensors in a module or optimizer, or removed ones) on a call "
                         "with a structure seen before; this cannot be compiled")
-                out = [h._v for (path, kind, h, _) in after.slots
-                       if kind == "box" and path[0] not in _ARGS]
-                info["changed"] = {i for i, (a, b) in enumerate(zip(don, out)) if a is not b}
-                args_in = [v for (path, kind, _, _), v in zip(slots, vals)
-                           if kind == "box" and path[0] in _ARGS]
-                args_out = [h._v for (path, kind, h, _) in after.slots
-                            if kind == "box" and path[0] in _ARGS]
-                ch = [i for i, (a, b) in enumerate(zip(args_in, args_out)) if a is not b]
+                out = [b._v for b in after.boxes]
+                info["changed"] = [i for i, (a, b) in enumerate(zip(don, out)) if a is not b]
+                info["unchanged"] = [i for i, (a, b) in enumerate(zip(don, out)) if a is b]
+                targs = [t._v for t in tens]
+                ch = [i for i, (a, b) in enumerate(zip(keep, targs)) if a is not b]
                 info["changed_args"] = ch
                 info["tree"], leaves = _flatten_result(result)
-                return out, [args_out[i] for i in ch], leaves
+                info["fresh"] = True
+                return out, [targs[i] for i in ch], leaves
             finally:
-                for s in saved:
-                    if len(s) == 4:
-                        holder, data, npa, npc = s
-                        holder._data, holder._np, holder._npcopy = data, npa, npc
-                    else:
-                        holder, k, v = s
-                        holder[k] = v
+                for b, data, npa, npc in saved:
+                    b._data, b._np, b._npcopy = data, npa, npc
+                    b._ver += 1  # views read while tracing hold tracers: make them re-read
+                for h, k, v in saved_nums:
+                    h[k] = v
 
         return jax.jit(program, donate_argnums=0), info
 
@@ -402,18 +425,6 @@ class CompiledFunction:
 def _write(box, v):
     if box._base is None and box._data is not v:
         _set_root(box, v)
-
-
-def _static_signature(args, kwargs):
-    def s(a):
-        if isinstance(a, Tensor):
-            return ("T",)
-        if isinstance(a, (int, float, str, bool, type(None))):
-            return (type(a).__name__, a)
-        if isinstance(a, (list, tuple)):
-            return tuple(s(x) for x in a)
-        return (type(a).__name__, id(a))
-    return (tuple(s(a) for a in args), tuple((k, s(v)) for k, v in sorted(kwargs.items())))
 
 
 def _flatten_result(r):
