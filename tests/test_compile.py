@@ -87,9 +87,14 @@ def test_compiled_module_is_pytorchs_optimized_module():
     torch_ref = pytest.importorskip("torch")
     model = _model("mlp")
     cm = torch.compile(model)
-    tm = torch_ref.compile(torch_ref.nn.Sequential(torch_ref.nn.Linear(6, 8),
-                                                   torch_ref.nn.Tanh(),
-                                                   torch_ref.nn.Linear(8, 3)))
+    dist = torch_ref.distributions.Distribution
+    validate = dist._validate_args
+    try:
+        tm = torch_ref.compile(torch_ref.nn.Sequential(torch_ref.nn.Linear(6, 8),
+                                                       torch_ref.nn.Tanh(),
+                                                       torch_ref.nn.Linear(8, 3)))
+    finally:  # torch.compile switches distribution argument validation off process-wide
+        dist.set_default_validate_args(validate)
     assert repr(cm) == repr(tm)
     assert list(cm.state_dict()) == list(tm.state_dict())
     assert [n for n, _ in cm.named_parameters()] == [n for n, _ in tm.named_parameters()]

@@ -192,14 +192,21 @@ class _Walk:
 
 
 def _guard_fn(guards):
-    """Compile the guard list into one boolean expression (a few µs for a small model)."""
-    env = {"M": _MISSING, "getattr": getattr, "len": len}
+    """Compile the guard list into one boolean expression of subscripts and identity tests
+    (a few µs for a small model)."""
+    env = {"getattr": getattr, "len": len}
     terms = []
     for i, gd in enumerate(guards):
-        kind, env[f"c{i}"] = gd[0], gd[1]
+        kind, c = gd[0], gd[1]
+        if kind == "a":  # an instance attribute is read from the instance dict
+            d = getattr(c, "__dict__", None)
+            if (isinstance(d, dict) and gd[2] in d and gd[3] is d[gd[2]]
+                    and not hasattr(type(c), gd[2])):
+                kind, c, gd = "d", d, ("d", d, gd[2], gd[3])
+        env[f"c{i}"] = c
         if kind == "d":
             env[f"k{i}"], env[f"v{i}"] = gd[2], gd[3]
-            terms.append(f"c{i}.get(k{i}, M) is v{i}")
+            terms.append(f"k{i} not in c{i}" if gd[3] is _MISSING else f"c{i}[k{i}] is v{i}")
         elif kind == "len":
             terms.append(f"len(c{i}) == {gd[2]}")
         elif kind == "i":
@@ -211,7 +218,9 @@ def _guard_fn(guards):
         else:
             env[f"v{i}"] = gd[2]
             terms.append(f"c{i}.cell_contents is v{i}")
-    src = "def check():\n    return (" + " and\n            ".join(terms or ["True"]) + ")\n"
+    body = " and\n                ".join(terms or ["True"])
+    src = (f"def check():\n    try:\n        return ({body})\n"
+           "    except (KeyError, IndexError, ValueError):\n        return False\n")
     exec(builtins.compile(src, "<torchlike.compile guards>", "exec"), env)  # noqa: S102
     return env["check"]
 
