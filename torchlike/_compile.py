@@ -491,6 +491,7 @@ class OptimizedModule(Module, _Traced):
     `_orig_mod` (state_dict keys carry that prefix) and shares its parameters."""
 
     _what = "torchlike.compile"
+    _grad_name = "CompiledFunctionBackward"
     _advice = ("Return the tensor from the model and inspect it outside, or use tensor ops such "
                "as torchlike.where instead of Python control flow.")
 

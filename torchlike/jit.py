@@ -79,6 +79,7 @@ class _Traced:
     """Shared machinery of TracedFunction / TracedModule."""
 
     _what = "torchlike.jit.trace"
+    _grad_name = "TracedBackward0"
     _advice = "Use torchlike.jit.script to keep Python control flow, or tensor ops such as " \
               "torchlike.where."
 
@@ -168,7 +169,7 @@ class _Traced:
 
         program.__name__ = f"traced_{self._name}"
         op = Op(f"jit_trace_{self._name}", program, n_leaves + len(boxes), False, None, "inputs",
-                "TracedBackward0", None, True)
+                self._grad_name, None, True)
         return op, info
 
 
