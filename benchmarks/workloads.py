@@ -2,19 +2,24 @@
 torchlike compiled, hand-written JAX + optax under jax.jit, real PyTorch eager, and real PyTorch
 with its model wrapped in `torch.compile`.
 
-Each builder returns a zero-argument `step()` that runs one training step and returns the loss
-(as something that can be synchronised), plus a `sync(x)` that blocks until x is computed.
+Each workload draws its data from its own seeded generator and `weights(spec)` from another, so
+a spec is the same whatever was built before it in the process: benchmarks/run.py times PyTorch
+in a separate process (no JAX there) and checks with `spec_digest` that both processes built the
+same arrays. This module imports only NumPy; the builders take the framework module as argument
+or import it themselves.
+
+`build_torchlike_like` (torch or torchlike) and `build_jax` return a zero-argument `step()` that
+runs one training step and returns the loss (something that can be synchronised).
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
-RNG = np.random.default_rng(0)
 
-
-def _init(shape, fan_in):
-    b = 1 / np.sqrt(fan_in)
-    return RNG.uniform(-b, b, shape).astype(np.float32)
+def _rng(seed):
+    return np.random.default_rng(seed)
 
 
 # ------------------------------------------------------------------------- definitions
@@ -22,8 +27,9 @@ def _init(shape, fan_in):
 
 def w1():
     """Two-layer net: N=64, 1000-100-10, MSELoss(sum), Adam 1e-4 (seed 000)."""
-    x = RNG.standard_normal((64, 1000)).astype(np.float32)
-    y = RNG.standard_normal((64, 10)).astype(np.float32)
+    rng = _rng(1)
+    x = rng.standard_normal((64, 1000)).astype(np.float32)
+    y = rng.standard_normal((64, 10)).astype(np.float32)
     layers = [("linear", 1000, 100), ("relu",), ("linear", 100, 10)]
     return dict(name="W1 two-layer net", layers=layers, x=x, y=y, loss="mse_sum",
                 opt=("adam", 1e-4))
@@ -31,8 +37,9 @@ def w1():
 
 def w2():
     """MNIST MLP: Flatten, 784-512-512-10, batch 64, CrossEntropy, SGD 1e-3."""
-    x = RNG.random((64, 1, 28, 28)).astype(np.float32)
-    y = RNG.integers(0, 10, 64)
+    rng = _rng(2)
+    x = rng.random((64, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
     layers = [("flatten",), ("linear", 784, 512), ("relu",), ("linear", 512, 512), ("relu",),
               ("linear", 512, 10)]
     return dict(name="W2 MNIST MLP", layers=layers, x=x, y=y, loss="ce", opt=("sgd", 1e-3, 0.0))
@@ -40,8 +47,9 @@ def w2():
 
 def w3():
     """LeNet CNN: conv 6@5x5, pool, conv 16@5x5, pool, 256-120-84-10, batch 64, Adam 1e-3."""
-    x = RNG.random((64, 1, 28, 28)).astype(np.float32)
-    y = RNG.integers(0, 10, 64)
+    rng = _rng(3)
+    x = rng.random((64, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
     layers = [("conv", 1, 6, 5), ("relu",), ("pool", 2), ("conv", 6, 16, 5), ("relu",),
               ("pool", 2), ("flatten",), ("linear", 256, 120), ("relu",), ("linear", 120, 84),
               ("relu",), ("linear", 84, 10)]
@@ -50,8 +58,9 @@ def w3():
 
 def w4():
     """Binary classifier: 2-5-3-1 with Sigmoid, BCELoss, SGD 0.1, full batch of 1000."""
-    x = RNG.standard_normal((1000, 2)).astype(np.float32)
-    y = (RNG.random((1000, 1)) > 0.5).astype(np.float32)
+    rng = _rng(4)
+    x = rng.standard_normal((1000, 2)).astype(np.float32)
+    y = (rng.random((1000, 1)) > 0.5).astype(np.float32)
     layers = [("linear", 2, 5), ("relu",), ("linear", 5, 3), ("relu",), ("linear", 3, 1),
               ("sigmoid",)]
     return dict(name="W4 binary classifier", layers=layers, x=x, y=y, loss="bce",
@@ -60,8 +69,9 @@ def w4():
 
 def w5(batch):
     """Blitz CIFAR net: 3x32x32, conv 6, pool, conv 16, pool, 400-120-84-10, SGD 1e-3 m=0.9."""
-    x = RNG.random((batch, 3, 32, 32)).astype(np.float32)
-    y = RNG.integers(0, 10, batch)
+    rng = _rng(500 + batch)
+    x = rng.random((batch, 3, 32, 32)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
     layers = [("conv", 3, 6, 5), ("relu",), ("pool", 2), ("conv", 6, 16, 5), ("relu",),
               ("pool", 2), ("flatten",), ("linear", 400, 120), ("relu",), ("linear", 120, 84),
               ("relu",), ("linear", 84, 10)]
@@ -89,6 +99,16 @@ def weights(spec):
             out.append((r.uniform(-b, b, (co, ci, k, k)).astype(np.float32),
                         r.uniform(-b, b, (co,)).astype(np.float32)))
     return out
+
+
+def spec_digest(spec):
+    """SHA-1 of a spec's data and weights: equal digests mean identical inputs to every variant."""
+    h = hashlib.sha1(repr((spec["name"], spec["layers"], spec["loss"], spec["opt"])).encode())
+    for a in (spec["x"], spec["y"], *(t for wb in weights(spec) for t in wb)):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 # ------------------------------------------------------------------- torch-like builders
