@@ -1,7 +1,7 @@
 """Eager vs compiled benchmarks on the seed workloads.
 
     python benchmarks/run.py                # all workloads, full repetitions, torch.compile,
-                                            # memory table (about 6 minutes on 2 cores)
+                                            # memory table (about 5 minutes on 2 cores)
     python benchmarks/run.py --quick        # CI smoke run: few repetitions, no torch.compile,
                                             # no memory table (under a minute on 2 cores)
     python benchmarks/run.py --quick --torch-compile       # quick, but with torch.compile
