@@ -158,3 +158,77 @@ def test_concrete_reads_raise_a_clear_error(body):
     cf(torch.ones(2))  # the first call runs eagerly
     with pytest.raises(RuntimeError, match="torchlike.compile"):
         cf(torch.ones(2))
+
+
+def _sgd_step(model, opt, x, y):
+    opt.zero_grad()
+    loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+def _data():
+    r = np.random.default_rng(2)
+    return (torch.tensor(r.standard_normal((8, 6)).astype(np.float32)),
+            torch.tensor(r.integers(0, 3, 8)))
+
+
+def test_state_is_donated_and_aliases_are_copied_not_clobbered():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.Linear(8, 3))
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, y = _data()
+    step = torch.compile(lambda: _sgd_step(model, opt, x, y))
+    for _ in range(4):
+        step()
+    assert step.stats()["state_copies"] == 0  # a plain loop donates every state array
+    w = model[0].weight
+    before = w.detach().numpy().copy()
+    alias = w.detach()  # shares the array: it is copied, not donated
+    held = model[1].running_mean.numpy()  # shares memory with the buffer, as in PyTorch
+    step()
+    assert step.stats()["state_copies"] >= 2
+    assert not np.array_equal(w.detach().numpy(), before)
+    np.testing.assert_array_equal(alias.numpy(), w.detach().numpy())  # views follow the base
+    np.testing.assert_array_equal(held, model[1].running_mean.numpy())  # updated in place
+    del alias
+    step()
+    n = step.stats()["state_copies"]
+    step()  # only the NumPy-shared buffer is still copied
+    assert step.stats()["state_copies"] == n + 1
+
+
+def test_objects_passed_as_arguments_are_walked_and_keyed_by_identity():
+    x, y = _data()
+    losses = {}
+    for compiled in (False, True):
+        model = _model("mlp")
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        f = torch.compile(_sgd_step) if compiled else _sgd_step
+        losses[compiled] = [f(model, opt, x, y).item() for _ in range(6)]
+    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-6)
+    assert f.stats()["traces"] == 1 and f.stats()["cache_hits"] == 4
+    other = _model("mlp")  # other objects: their own program
+    other_opt = optim.SGD(other.parameters(), lr=0.1)
+    for _ in range(3):
+        f(other, other_opt, x, y)
+    assert f.stats()["programs"] == 2
+
+
+def test_optimizer_flags_and_learning_rates_reach_the_program():
+    x, y = _data()
+    results = {}
+    for compiled in (False, True):
+        model = _model("mlp")
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        f = torch.compile(lambda: _sgd_step(model, opt, x, y)) if compiled else (
+            lambda: _sgd_step(model, opt, x, y))
+        out = []
+        for i in range(8):
+            if i == 4:
+                opt.param_groups[0]["nesterov"] = True  # a Python flag: a new program
+                opt.param_groups[0]["lr"] = 0.05  # a lifted number: the same program
+            out.append(f().item())
+        results[compiled] = out
+    np.testing.assert_allclose(results[True], results[False], rtol=1e-6)
