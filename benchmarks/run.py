@@ -30,7 +30,9 @@ the conv and matmul workloads). PyTorch runs at its default thread count (one pe
 `--torch-threads N` is given; the table's title line and the JSON meta say which. The subprocess
 rebuilds the workload from the same seeded NumPy data and weights (it checks
 `workloads.spec_digest` against this process's) and returns its medians as one JSON line on
-stdout. Order within one invocation: for each workload the torchlike and JAX variants, then its
+stdout. The torchlike eager, torchlike compiled and JAX
+variants of a workload are timed in interleaved rounds (a slow spell of the shared machine then
+falls on all three). Order within one invocation: for each workload the torchlike and JAX variants, then its
 PyTorch subprocess; with --quick one PyTorch subprocess times every workload after all of the
 torchlike/JAX rows (each process start costs about 2 s of imports). Before its first timed
 torch.compile call a subprocess compiles a tiny throwaway model, so that `tc_first_s` is this
@@ -101,6 +103,23 @@ def time_steps(step, reps, warmup, rounds=5):
     return statistics.median(means)
 
 
+def time_interleaved(steps, reps, warmup, rounds):
+    """Like `time_steps` for several variants at once, their rounds taken in turn, so that a
+    slow spell of this shared machine falls on all of them rather than on one."""
+    for step in steps.values():
+        for _ in range(warmup):
+            _sync(step())
+    means = {k: [] for k in steps}
+    for _ in range(rounds):
+        for k, step in steps.items():
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                out = step()
+            _sync(out)
+            means[k].append((time.perf_counter() - t0) / reps * 1e6)
+    return {k: statistics.median(v) for k, v in means.items()}
+
+
 def _import_torch(tc_cold=False, threads=None):
     """Import torch for a PyTorch variant; only ever called in a process without JAX."""
     try:
@@ -141,16 +160,14 @@ def bench(name, reps, warmup, rounds):
     """The torchlike and JAX columns of one workload, timed in this process."""
     spec = W.WORKLOADS[name]()
     row = {"key": name, "workload": spec["name"], "digest": W.spec_digest(spec)}
-    row["eager"] = time_steps(build_variant("eager", spec), reps, warmup, rounds)
-
     compiled = build_variant("compiled", spec)
     _sync(compiled())                       # eager call: creates grads and optimizer state
     t0 = time.perf_counter()
     _sync(compiled())                       # trace + XLA compile
     row["first_call_s"] = time.perf_counter() - t0
-    row["compiled"] = time_steps(compiled, reps, warmup, rounds)
-
-    row["jax"] = time_steps(build_variant("jax", spec), reps, warmup, rounds)
+    steps = {"eager": build_variant("eager", spec), "compiled": compiled,
+             "jax": build_variant("jax", spec)}
+    row.update(time_interleaved(steps, reps, warmup, rounds))
     return row
 
 
@@ -378,7 +395,7 @@ def main(argv=None):
     with_tc = (not a.quick) if a.torch_compile is None else a.torch_compile
     with_tc = with_tc and not a.no_torch
     with_mem = (not a.quick) if a.memory is None else a.memory
-    reps, warmup, rounds = (3, 2, 3) if a.quick else (50, 10, 5)
+    reps, warmup, rounds = (3, 2, 3) if a.quick else (25, 10, 11)
     if a._torch:
         reps, warmup, rounds = map(int, a._reps.split(","))
         return torch_child(a._torch.split(","), reps, warmup, rounds, bool(a.torch_compile),

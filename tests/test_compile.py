@@ -229,6 +229,8 @@ def test_optimizer_flags_and_learning_rates_reach_the_program():
             if i == 4:
                 opt.param_groups[0]["nesterov"] = True  # a Python flag: a new program
                 opt.param_groups[0]["lr"] = 0.05  # a lifted number: the same program
+            if i == 6:
+                opt.param_groups[0]["weight_decay"] = 1e-2  # was a constant 0: a new program
             out.append(f().item())
         results[compiled] = out
     np.testing.assert_allclose(results[True], results[False], rtol=1e-6)

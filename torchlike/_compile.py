@@ -142,6 +142,10 @@ class _Walk:
                         continue
                     if isinstance(v, Tensor):
                         self.tensor(path + ("h", gi, k), v)
+                    elif isinstance(v, _NUM) and not isinstance(v, bool) and v == 0:
+                        # a zero (weight_decay, momentum) stays a constant: the update it
+                        # guards (`if weight_decay != 0`) then leaves the program
+                        self.flags.append((k, v))
                     elif (isinstance(v, _NUM) and not isinstance(v, bool)) or _is_tracer(v):
                         self.slots.append((path + ("h", gi, k), "num", g, k))
                     else:  # betas, nesterov, amsgrad...: Python constants of the program
@@ -428,7 +432,7 @@ class CompiledFunction:
                 for h, k, v in saved_nums:
                     h[k] = v
 
-        return jax.jit(program, donate_argnums=0), info
+        return jax.jit(program, donate_argnums=0, keep_unused=True), info
 
 
 def _write(box, v):
