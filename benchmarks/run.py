@@ -24,24 +24,24 @@ cells show "-" and the reason is printed once to stderr.
 Processes and threads. The torchlike and JAX columns are timed in this process, where XLA's CPU
 runtime uses every core for its dots and convolutions. The PyTorch columns are timed in a fresh
 subprocess (`run.py --_torch W1`) that imports torch but never jax or torchlike: PyTorch's
-intra-op thread pool and XLA's in one process contend for the cores and PyTorch's step times blow
-up, which is why an earlier version pinned PyTorch to one thread (unfair to it by up to ~1.5x on
-the conv and matmul workloads). PyTorch runs at its default thread count (one per core) unless
-`--torch-threads N` is given; the table's title line and the JSON meta say which. The subprocess
-rebuilds the workload from the same seeded NumPy data and weights (it checks
+intra-op thread pool and XLA's in one process contend for the cores and PyTorch's step times
+blow up, which is why an earlier version pinned PyTorch to one thread (unfair to it by up to
+~1.5x on the conv and matmul workloads). PyTorch runs at its default thread count (one per core)
+unless `--torch-threads N` is given; the table's title line and the JSON meta say which. The
+subprocess rebuilds the workload from the same seeded NumPy data and weights (it checks
 `workloads.spec_digest` against this process's) and returns its medians as one JSON line on
-stdout. The torchlike eager, torchlike compiled and JAX
-variants of a workload are timed in interleaved rounds (a slow spell of the shared machine then
-falls on all three). Order within one invocation: for each workload the torchlike and JAX variants, then its
-PyTorch subprocess; with --quick one PyTorch subprocess times every workload after all of the
-torchlike/JAX rows (each process start costs about 2 s of imports). Before its first timed
-torch.compile call a subprocess compiles a tiny throwaway model, so that `tc_first_s` is this
-model's compile and not dynamo's and inductor's one-time start-up in a fresh process (that
-start-up is reported as `tc_init_s` in the JSON). Other processes on the machine distort every
-column, PyTorch's multi-threaded one most: its OpenMP parallel regions wait for a descheduled
-thread (W4 measured 60 ms per step instead of 0.5 ms while another process kept both cores
-busy); a warning goes to stderr when the load average is high at the start, and the JSON records
-it. Compare with `--torch-threads 1` when in doubt.
+stdout. The torchlike eager, torchlike compiled and JAX variants of a workload are timed in
+interleaved rounds, so that a slow spell of the shared machine falls on all three. Order within
+one invocation: for each workload the torchlike and JAX variants, then its PyTorch subprocess;
+with --quick one PyTorch subprocess times every workload after all of the torchlike/JAX rows
+(each process start costs about 2 s of imports). Before its first timed torch.compile call a
+subprocess compiles a tiny throwaway model, so that `tc_first_s` is this model's compile and not
+dynamo's and inductor's one-time start-up in a fresh process (that start-up is reported as
+`tc_init_s` in the JSON). Other processes on the machine distort every column, PyTorch's multi-
+threaded one most: its OpenMP parallel regions wait for a descheduled thread (W4 measured 60 ms
+per step instead of 0.5 ms while another process kept both cores busy); a warning goes to stderr
+when the load average is high at the start, and the JSON records it. Compare with `--torch-
+threads 1` when in doubt.
 
 With --memory (the default outside --quick) every (workload, variant) pair also runs in a fresh
 process (`run.py --_mem W1:compiled`) that builds the workload, records its resident set size,
