@@ -464,6 +464,23 @@ def test_custom_function():
     assert tl.autograd.gradcheck(lambda t: _Exp.apply(t.sin() * 2).cos(), (xd,))
 
 
+def test_custom_function_backward_compiles_once():
+    """The backward program holding a custom Function is reused: the saved tensors are its
+    arguments, not constants frozen from the first call."""
+    from torchlike.autograd import engine
+    w = _leaf(tl, [0.5, -1.0, 2.0])
+    before = engine.STATS["compiles"]
+    for step in range(4):
+        x = tl.tensor([1.0, 2.0, 3.0]) * (step + 1)
+        w.grad = None
+        _MulConst.apply(_Exp.apply(w * x), 2.0, x).sum().backward()
+        expect = (np.exp(np.array([0.5, -1.0, 2.0]) * x.numpy()) * x.numpy() * 2.0 * x.numpy())
+        np.testing.assert_allclose(w.grad.numpy(), expect, rtol=1e-5)
+    assert engine.STATS["compiles"] - before == 1
+    _MulConst.apply(w, 3.0, x).sum().backward()  # another constant: another kernel
+    assert engine.STATS["compiles"] - before == 2
+
+
 # ---------------------------------------------------------- func / autograd.functional
 
 

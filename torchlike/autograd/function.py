@@ -71,50 +71,15 @@ class Function(metaclass=FunctionMeta):
             return out
 
         saved = ctx.saved_tensors
-        saved_vals = [s._v if isinstance(s, Tensor) else s for s in saved]
-        static_args = list(args)
-
-        def pure(*xs):
-            # forward on raw values (re-run under tracing during backward replay)
-            full = list(static_args)
-            for i, x in zip(tensor_pos, xs):
-                full[i] = _new(x)
-            c = FunctionCtx()
-            with no_grad():
-                o = cls.forward(c, *full, **kwargs)
-            os_ = o if isinstance(o, tuple) else (o,)
-            return tuple(t._v for t in os_)
-
-        @jax.custom_vjp
-        def f(*xs):
-            return pure(*xs)
-
-        def f_fwd(*xs):
-            return pure(*xs), xs
-
-        def f_bwd(xs, gs):
-            c = FunctionCtx()
-            c.needs_input_grad = ctx.needs_input_grad
-            c.saved_tensors = tuple(_new(v) if hasattr(v, "shape") else v for v in saved_vals)
-            c.__dict__.update({k: v for k, v in ctx.__dict__.items()
-                               if k not in ("saved_tensors", "needs_input_grad")})
-            with no_grad():
-                r = cls.backward(c, *[_new(g) for g in gs])
-            r = r if isinstance(r, tuple) else (r,)
-            res = []
-            for i, x in zip(tensor_pos, xs):
-                g = r[i] if i < len(r) else None
-                res.append(jax.numpy.zeros_like(x) if g is None else
-                           (g._v if isinstance(g, Tensor) else jax.numpy.asarray(g)).astype(
-                               x.dtype))
-            return tuple(res)
-
-        f.defvjp(f_fwd, f_bwd)
-        kernel = _FunctionKernel(f)
+        saved_t = [s for s in saved if isinstance(s, Tensor)]
+        kernel = _kernel(cls, ctx, args, kwargs, tensor_pos, saved)
         tens = [args[i] for i in tensor_pos]
         inputs = tuple(((t.grad_fn, t._out) if t.grad_fn is not None else t) if t.requires_grad
                        else None for t in tens)
-        node = cls._backward_cls(kernel, inputs, tuple(t._v for t in tens),
+        # saved tensors are inputs of the node (never differentiated), so the backward program
+        # takes them as arguments and is reused by the next call with the same structure
+        node = cls._backward_cls(kernel, inputs + (None,) * len(saved_t),
+                                 tuple(t._v for t in (*tens, *saved_t)),
                                  tuple((o._v.shape, o._v.dtype) for o in outs))
         node.multi = True
         res = []
@@ -124,6 +89,78 @@ class Function(metaclass=FunctionMeta):
                 r.grad_fn, r._out, r._rg = node, i, True
             res.append(r)
         return tuple(res) if multi else res[0]
+
+
+_KERNELS = {}
+_CTX_OWN = ("saved_tensors", "needs_input_grad", "_non_diff")
+
+
+def _kernel(cls, ctx, args, kwargs, tensor_pos, saved):
+    """The node kernel of one call: a jax.custom_vjp over (tensor args, saved tensors) whose
+    backward is the user's. Kernels are shared by calls that agree on everything else the
+    kernel closes over (non-tensor arguments, ctx attributes, needs_input_grad, which saved
+    values are tensors), so the backward program that contains it compiles once; a call with
+    unhashable extras gets a kernel of its own."""
+    from .._tensor import Tensor, _new
+    extras = {k: v for k, v in ctx.__dict__.items() if k not in _CTX_OWN}
+    layout = tuple(None if isinstance(s, Tensor) else ("C", s) for s in saved)
+    tset = set(tensor_pos)
+    consts = tuple((i, a) for i, a in enumerate(args) if i not in tset)
+    key = (cls, tuple(tensor_pos), consts, tuple(sorted(kwargs.items())),
+           tuple(sorted(extras.items())), ctx.needs_input_grad, layout)
+    try:
+        hash(key)
+    except TypeError:
+        key = None
+    k = _KERNELS.get(key) if key is not None else None
+    if k is not None:
+        return k
+    n_t = len(tensor_pos)
+    static_args = [None if i in tset else a for i, a in enumerate(args)]  # no tensors kept
+    needs = ctx.needs_input_grad
+
+    def pure(*xs):
+        # the user's forward on raw values (re-run under tracing during backward replay)
+        full = list(static_args)
+        for i, x in zip(tensor_pos, xs[:n_t]):
+            full[i] = _new(x)
+        c = FunctionCtx()
+        with no_grad():
+            o = cls.forward(c, *full, **kwargs)
+        os_ = o if isinstance(o, tuple) else (o,)
+        return tuple(t._v for t in os_)
+
+    @jax.custom_vjp
+    def f(*xs):
+        return pure(*xs)
+
+    def f_fwd(*xs):
+        return pure(*xs), xs
+
+    def f_bwd(xs, gs):
+        c = FunctionCtx()
+        c.needs_input_grad = needs
+        it = iter(xs[n_t:])
+        c.saved_tensors = tuple(_new(next(it)) if s is None else s[1] for s in layout)
+        c.__dict__.update(extras)
+        with no_grad():
+            r = cls.backward(c, *[_new(g) for g in gs])
+        r = r if isinstance(r, tuple) else (r,)
+        res = []
+        for i, x in zip(tensor_pos, xs):
+            g = r[i] if i < len(r) else None
+            res.append(jax.numpy.zeros_like(x) if g is None else
+                       (g._v if isinstance(g, Tensor) else jax.numpy.asarray(g)).astype(
+                           x.dtype))
+        return (*res, *(jax.numpy.zeros_like(x) for x in xs[n_t:]))
+
+    f.defvjp(f_fwd, f_bwd)
+    k = _FunctionKernel(f)
+    if key is not None:
+        if len(_KERNELS) > 1024:
+            _KERNELS.clear()
+        _KERNELS[key] = k
+    return k
 
 
 def once_differentiable(fn):
