@@ -67,6 +67,9 @@ def test_new_shapes_retrace_and_constants_are_not_frozen():
     assert out == [6.0, 6.0, 6.0]
     assert calls(torch.ones(3), 3.0).item() == 9.0  # a Python constant is part of the key
     assert calls(torch.ones(2, 3), 2.0).item() == 12.0  # a new shape
+    n = calls.stats()["traces"]
+    assert [calls(torch.ones(3), np.float32(4.0)).item() for _ in range(3)] == [12.0] * 3
+    assert calls.stats()["traces"] == n + 1  # NumPy scalars are constants, keyed by value
     with torch.no_grad():
         w.mul_(2)  # state changed eagerly between calls is read again
     assert calls(torch.ones(3), 2.0).item() == 12.0

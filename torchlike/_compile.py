@@ -238,7 +238,7 @@ def _names(code):
     return tuple(sorted(names))
 
 
-_CONST = (int, float, bool, str, type(None))
+_CONST = (int, float, bool, str, type(None), np.generic)
 
 
 def _split_args(args, kwargs):
@@ -254,7 +254,7 @@ def _split_args(args, kwargs):
                 raise RuntimeError("torchlike.compile: nested compiled calls are not supported")
             tens.append(a)
             sig.append((v.shape, v.dtype))
-        elif type(a) in _CONST:
+        elif isinstance(a, _CONST):
             sig.append((type(a), a))
         else:
             objs.append((name, a))
