@@ -53,8 +53,8 @@ def convolution(x, w, b, stride, padding, dilation, groups, transposed, output_p
 
 def _conv2d_patches(x, w, stride, padding, dilation):
     """A 2-D convolution as one matmul, (O, C*kh*kw) @ (C*kh*kw, N*OH*OW), over patches cut by
-    strided slices. On XLA's CPU backend this is 1.3-3x faster than its convolution, forward and
-    backward, for the small-channel nets of the tutorials (`benchmarks/conv_lowering.py`)."""
+    strided slices. On XLA's CPU backend this is 1.3-3x faster than its convolution (forward and
+    input gradient) for the small-channel nets of the tutorials (`benchmarks/conv_lowering.py`)."""
     n, c = x.shape[:2]
     o, _, kh, kw = w.shape
     if any(lo or hi for lo, hi in padding):
