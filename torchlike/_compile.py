@@ -31,7 +31,6 @@ from .nn.modules.module import Module
 from ._tensor import Tensor, _is_tracer, _new, _set_root
 
 RECOMPILE_LIMIT = 8
-_ARGS = ("arg", "kw")
 
 
 def _own_refs():
@@ -142,12 +141,13 @@ class _Walk:
                         continue
                     if isinstance(v, Tensor):
                         self.tensor(path + ("h", gi, k), v)
-                    elif isinstance(v, _NUM) and not isinstance(v, bool) and v == 0:
-                        # a zero (weight_decay, momentum) stays a constant: the update it
-                        # guards (`if weight_decay != 0`) then leaves the program
-                        self.flags.append((k, v))
                     elif (isinstance(v, _NUM) and not isinstance(v, bool)) or _is_tracer(v):
-                        self.slots.append((path + ("h", gi, k), "num", g, k))
+                        if not _is_tracer(v) and v == 0:
+                            # a zero (weight_decay, momentum) stays a constant: the update it
+                            # guards (`if weight_decay != 0`) then leaves the program
+                            self.flags.append((k, v))
+                        else:
+                            self.slots.append((path + ("h", gi, k), "num", g, k))
                     else:  # betas, nesterov, amsgrad...: Python constants of the program
                         self.flags.append((k, v if isinstance(v, (bool, str, tuple, type(None)))
                                            else id(v)))
@@ -264,15 +264,13 @@ def _split_args(args, kwargs):
 
 class _State:
     """What a call reaches besides its tensor arguments: state slots in a fixed order (through
-    object arguments, the module, the function's closure and globals, the default RNG), and a
+    object arguments, the function's closure and globals, the default RNG), and a
     guard that says in a few microseconds whether a new walk would find the same slots."""
 
     def __init__(self, cf, objs):
         w = _Walk()
         for name, o in objs:
             w.obj(("arg", name), o)
-        if cf.module is not None:
-            w.obj(("self",), cf.module)
         w.function(("fn",), cf.fn)
         w.obj(("rng",), default_generator)
         self.objs = objs
@@ -307,9 +305,8 @@ class CompiledFunction:
     cache hits and `state_copies` (state arrays copied because something else referenced them,
     see `_donate`)."""
 
-    def __init__(self, fn, module=None):
+    def __init__(self, fn):
         self.fn = fn
-        self.module = module
         self._cache = {}
         self._seen = set()
         self._kids = {}
@@ -365,12 +362,7 @@ class CompiledFunction:
             st = self._reach(objs)
         boxes = st.boxes
         for i in info["changed"]:
-            box, v = boxes[i], new_state[i]
-            if box._np is None:
-                box._ver += 1
-                box._data = v
-            else:
-                _set_root(box, v)
+            _set_root(boxes[i], new_state[i])
         for i in info["unchanged"]:
             if donated[i]:  # the same values, in the buffer XLA handed back
                 boxes[i]._data = new_state[i]

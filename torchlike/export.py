@@ -52,6 +52,7 @@ import jax.numpy as jnp
 from ._autograd_core import GRAD
 from ._dtype import _BY_NP
 from ._tensor import Tensor, _new
+from .jit import _is_module
 from .nn import Module
 
 __all__ = ["export", "save", "load", "deserialize", "ExportedProgram", "Dim"]
@@ -302,10 +303,6 @@ def _in_avals(args, kwargs, leaves, arg_names, dynamic_shapes):
 
 
 # ------------------------------------------------------------------------- tracing
-
-
-def _is_module(o):
-    return hasattr(o, "_parameters") and hasattr(o, "_modules") and hasattr(o, "forward")
 
 
 def _state(fn, target, is_mod):
