@@ -91,21 +91,12 @@ def _sync(x):
 
 def time_steps(step, reps, warmup, rounds=5):
     """Median over `rounds` of the mean step time of `reps` steps, in microseconds."""
-    for _ in range(warmup):
-        _sync(step())
-    means = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            out = step()
-        _sync(out)
-        means.append((time.perf_counter() - t0) / reps * 1e6)
-    return statistics.median(means)
+    return time_interleaved({"step": step}, reps, warmup, rounds)["step"]
 
 
 def time_interleaved(steps, reps, warmup, rounds):
-    """Like `time_steps` for several variants at once, their rounds taken in turn, so that a
-    slow spell of this shared machine falls on all of them rather than on one."""
+    """`time_steps` for several variants at once ({name: step}), their rounds taken in turn, so
+    that a slow spell of this shared machine falls on all of them rather than on one."""
     for step in steps.values():
         for _ in range(warmup):
             _sync(step())

@@ -2,6 +2,8 @@
 program, and refuses concrete reads with a clear error."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -225,8 +227,8 @@ def test_optimizer_flags_and_learning_rates_reach_the_program():
     for compiled in (False, True):
         model = _model("mlp")
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-        f = torch.compile(lambda: _sgd_step(model, opt, x, y)) if compiled else (
-            lambda: _sgd_step(model, opt, x, y))
+        step = functools.partial(_sgd_step, model, opt, x, y)
+        f = torch.compile(step) if compiled else step
         out = []
         for i in range(8):
             if i == 4:
