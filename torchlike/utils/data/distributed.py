@@ -1,22 +1,50 @@
-"""DistributedSampler: each replica sees its own shard of the (optionally shuffled) indices."""
+"""DistributedSampler: each replica sees its own shard of the (optionally shuffled) indices.
+
+The shuffle is PyTorch's exactly: ``torch.randperm(n, generator=g)`` with ``g`` seeded by
+``seed + epoch`` is CPU PyTorch's Fisher-Yates over a 32-bit Mersenne Twister
+(:func:`torch_randperm`), so a job that mixes torch and torchlike ranks, or resumes a torch
+run, shards the data identically.
+"""
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .sampler import Sampler
+
+__all__ = ["DistributedSampler", "torch_randperm"]
+
+
+def torch_randperm(n: int, seed: int) -> list:
+    """``torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()`` on CPU.
+
+    PyTorch's CPU generator is mt19937 seeded with the low 32 bits of the seed; randperm swaps
+    position ``i`` with ``i + random() % (n - i)``. PyTorch switches to another algorithm for
+    ``n >= 2**32 // 20``; that size raises NotImplementedError here.
+    """
+    if n >= (2 ** 32 - 1) // 20:
+        raise NotImplementedError(f"torch_randperm: n={n} uses PyTorch's large-n algorithm, "
+                                  "which is not reproduced")
+    bits = np.random.MT19937(0)
+    bits._legacy_seeding(int(seed) & 0xFFFFFFFF)  # mt19937's init_genrand, as PyTorch's
+    i = np.arange(max(n - 1, 0), dtype=np.int64)
+    swap = (bits.random_raw(len(i)).astype(np.int64) % (n - i) + i).tolist()
+    perm = list(range(n))
+    for a, b in enumerate(swap):
+        perm[a], perm[b] = perm[b], perm[a]
+    return perm
 
 
 class DistributedSampler(Sampler):
+    """PyTorch's DistributedSampler; ``num_replicas``/``rank`` default to the process group's."""
+
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
                  drop_last=False):
         if num_replicas is None or rank is None:
-            try:
-                from ... import distributed as dist
-                num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
-                rank = dist.get_rank() if rank is None else rank
-            except Exception:  # noqa: BLE001 - no process group: one replica
-                num_replicas = 1 if num_replicas is None else num_replicas
-                rank = 0 if rank is None else rank
+            from ... import distributed as dist
+            num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
+            rank = dist.get_rank() if rank is None else rank
         if rank >= num_replicas or rank < 0:
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
                              f"[0, {num_replicas - 1}]")
@@ -29,14 +57,8 @@ class DistributedSampler(Sampler):
         self.total_size = self.num_samples * num_replicas
 
     def __iter__(self):
-        from ... import _creation
-        from ..._random import Generator
-        if self.shuffle:
-            g = Generator()
-            g.manual_seed(self.seed + self.epoch)
-            indices = _creation.randperm(len(self.dataset), generator=g).tolist()
-        else:
-            indices = list(range(len(self.dataset)))
+        n = len(self.dataset)
+        indices = torch_randperm(n, self.seed + self.epoch) if self.shuffle else list(range(n))
         if not self.drop_last:
             pad = self.total_size - len(indices)
             if pad <= len(indices):
