@@ -1,25 +1,42 @@
-"""torchlike.distributed: PyTorch's process-group queries.
+"""torchlike.distributed: PyTorch's process groups and collectives on JAX's multi-process runtime.
 
-torchlike's multi-device story is JAX's own runtime (``jax.sharding``, ``jax.distributed``).
-This module answers PyTorch's availability and rank queries; a single-process group
-(``world_size=1``) can be initialised so that code written for DDP runs unchanged on one
-process, and ``world_size > 1`` starts ``jax.distributed`` (collectives beyond that are not
-implemented here and say so).
+Each process (rank) owns one device of a global ``jax.sharding.Mesh`` that spans all processes.
+A collective stacks every rank's tensor into one global array sharded over that mesh
+(``jax.make_array_from_single_device_arrays``) and runs a small jitted reduction whose output
+sharding makes XLA emit the all-reduce / all-gather (gloo on CPU, NCCL on GPU); each rank reads
+its own shard back. There is no communication layer of torchlike's own.
+
+Differences from PyTorch:
+
+- JAX's distributed runtime must start before the first JAX computation, and importing
+  torchlike runs one. Start multi-process programs with ``python -m torchlike.distributed.run``,
+  which initialises the runtime before the script runs; ``init_process_group`` then joins it.
+- Only the world group exists (``new_group()`` of all ranks returns it); point-to-point
+  ``send``/``recv`` raise NotImplementedError.
+- Collectives dispatch asynchronously like every JAX computation; ``async_op=True`` returns a
+  work handle whose ``wait()`` blocks until the result is ready.
+- ``ReduceOp.AVG`` works on the gloo backend too (PyTorch supports it on NCCL only).
+- Objects (``all_gather_object``, ``broadcast_object_list``...) travel pickled, as in PyTorch:
+  only exchange objects with ranks you trust.
 """
 from __future__ import annotations
 
 import datetime
 import os
 
+import numpy as np
+
 __all__ = ["is_available", "is_initialized", "init_process_group", "destroy_process_group",
-           "get_rank", "get_world_size", "get_backend", "barrier", "all_reduce", "broadcast",
-           "all_gather", "ReduceOp", "group", "GroupMember", "is_nccl_available",
-           "is_gloo_available", "is_mpi_available", "is_torchelastic_launched"]
+           "get_rank", "get_world_size", "get_backend", "barrier", "all_reduce", "reduce",
+           "broadcast", "all_gather", "all_gather_into_tensor", "reduce_scatter",
+           "reduce_scatter_tensor", "gather", "scatter", "all_gather_object",
+           "broadcast_object_list", "gather_object", "scatter_object_list", "send", "recv",
+           "isend", "irecv", "new_group", "ReduceOp", "group", "GroupMember", "Work",
+           "ProcessGroup", "is_nccl_available", "is_gloo_available", "is_mpi_available",
+           "is_torchelastic_launched", "get_global_rank", "get_process_group_ranks"]
 
 _NOT_INIT = ("Default process group has not been initialized, please make sure to call "
              "init_process_group.")
-
-_STATE = {"initialized": False, "rank": 0, "world_size": 1, "backend": None}
 
 
 class ReduceOp:
@@ -34,25 +51,44 @@ class ReduceOp:
     PREMUL_SUM = "premul_sum"
 
 
+class ProcessGroup:
+    """The world: every process of the job (the only group torchlike supports)."""
+
+    def __init__(self, rank, size, backend):
+        self._rank, self._size, self._backend = rank, size, backend
+
+    def rank(self):
+        return self._rank
+
+    def size(self):
+        return self._size
+
+    def name(self):
+        return self._backend
+
+    def __repr__(self):
+        return f"<torchlike.distributed.ProcessGroup world rank={self._rank} size={self._size}>"
+
+
 class _Group:
     WORLD = None
 
 
 group = _Group()
 GroupMember = _Group()
+_W = {}   # the initialised world: rank, size, backend, mesh, device, sharding
 
 
 def is_available() -> bool:
-    """True: the process-group API exists (single process, or jax.distributed for several)."""
     return True
 
 
 def is_initialized() -> bool:
-    return _STATE["initialized"]
+    return bool(_W)
 
 
 def is_nccl_available() -> bool:
-    return False
+    return True
 
 
 def is_gloo_available() -> bool:
@@ -67,95 +103,133 @@ def is_torchelastic_launched() -> bool:
     return os.environ.get("TORCHELASTIC_RUN_ID") is not None
 
 
-def _check():
-    if not _STATE["initialized"]:
+def _world():
+    if not _W:
         raise ValueError(_NOT_INIT)
+    return _W
+
+
+def _check_group(g):
+    if g is not None and g is not _W.get("pg"):
+        raise ValueError("Invalid process group specified")
+
+
+def _rendezvous(init_method, world_size, rank):
+    """(address, world_size, rank) from init_method / the environment, as PyTorch reads them."""
+    if init_method is None or init_method == "env://":
+        if world_size is None or world_size < 0:
+            if "WORLD_SIZE" not in os.environ:
+                raise ValueError("Error initializing torch.distributed using env:// rendezvous: "
+                                 "environment variable WORLD_SIZE expected, but not set")
+            world_size = int(os.environ["WORLD_SIZE"])
+        if rank is None or rank < 0:
+            if "RANK" not in os.environ:
+                raise ValueError("Error initializing torch.distributed using env:// rendezvous: "
+                                 "environment variable RANK expected, but not set")
+            rank = int(os.environ["RANK"])
+        addr, port = os.environ.get("MASTER_ADDR"), os.environ.get("MASTER_PORT")
+        if world_size > 1 and not addr:
+            raise ValueError("Error initializing torch.distributed using env:// rendezvous: "
+                             "environment variable MASTER_ADDR expected, but not set")
+        if world_size > 1 and not port:
+            raise ValueError("Error initializing torch.distributed using env:// rendezvous: "
+                             "environment variable MASTER_PORT expected, but not set")
+        return f"{addr}:{port}", world_size, rank
+    if init_method.startswith("tcp://"):
+        if world_size is None or world_size < 0 or rank is None or rank < 0:
+            raise ValueError("rank and world_size must be given with a tcp:// init_method")
+        return init_method[6:].split("?")[0], world_size, rank
+    raise NotImplementedError(f"init_method {init_method!r}: torchlike supports env:// and "
+                              "tcp://host:port")
 
 
 def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1,
                        store=None, group_name="", pg_options=None, device_id=None):
-    if _STATE["initialized"]:
+    """Join JAX's distributed runtime (``jax.distributed.initialize``) as ``rank``.
+
+    Under ``torchlike.distributed.run`` the runtime is already up and this checks that rank and
+    world size agree with it. ``backend`` ("gloo", "nccl", "cpu:gloo,cuda:nccl") is recorded;
+    JAX picks the transport (gloo on CPU, NCCL on GPU)."""
+    import jax
+    if _W:
         raise ValueError("trying to initialize the default process group twice!")
-    if world_size is None or world_size < 0:
-        world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if rank is None or rank < 0:
-        rank = int(os.environ.get("RANK", "0"))
-    if world_size > 1:
-        import jax
-        addr = os.environ.get("MASTER_ADDR")
-        port = os.environ.get("MASTER_PORT")
-        if init_method and init_method.startswith("tcp://"):
-            addr, port = init_method[6:].rsplit(":", 1)
-        if not addr or not port:
-            raise ValueError("Error initializing torch.distributed using env:// rendezvous: "
-                             "environment variable MASTER_ADDR expected, but not set")
+    if store is not None:
+        raise NotImplementedError("init_process_group(store=...): use env:// or tcp://")
+    addr, world_size, rank = _rendezvous(init_method, world_size, rank)
+    if not 0 <= rank < world_size:
+        raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
+                         f"[0, {world_size - 1}]")
+    from jax._src import distributed as _jd
+    running = _jd.global_state.client is not None
+    if world_size > 1 and not running:
+        from jax._src import xla_bridge
+        if xla_bridge.backends_are_initialized():
+            raise RuntimeError(
+                "init_process_group: JAX's distributed runtime must start before the first JAX "
+                "computation, and importing torchlike already ran one. Launch the program with "
+                "`python -m torchlike.distributed.run --nproc-per-node N script.py`, which "
+                "starts the runtime before the script.")
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
         kw = {}
         if isinstance(timeout, datetime.timedelta):
-            kw["initialization_timeout"] = int(timeout.total_seconds())
-        jax.distributed.initialize(coordinator_address=f"{addr}:{port}",
-                                   num_processes=world_size, process_id=rank, **kw)
-    _STATE.update(initialized=True, rank=rank, world_size=world_size,
-                  backend=backend or "gloo")
+            kw["initialization_timeout"] = max(1, int(timeout.total_seconds()))
+        jax.distributed.initialize(addr, num_processes=world_size, process_id=rank, **kw)
+    if (jax.process_count(), jax.process_index()) != (world_size, rank):
+        raise RuntimeError(f"init_process_group(rank={rank}, world_size={world_size}) disagrees "
+                           f"with JAX's runtime (process {jax.process_index()} of "
+                           f"{jax.process_count()})")
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+    firsts = {}
+    for d in jax.devices():  # one device per process: its first local device
+        firsts.setdefault(d.process_index, d)
+    devs = [firsts[p] for p in range(world_size)]
+    mesh = Mesh(np.array(devs), ("rank",))
+    pg = ProcessGroup(rank, world_size, backend or "gloo")
+    _W.update(rank=rank, size=world_size, backend=backend or "gloo", mesh=mesh, pg=pg,
+              device=devs[rank], rows=NamedSharding(mesh, P("rank")),
+              replicated=NamedSharding(mesh, P()), ran_jax=running or world_size > 1)
+    group.WORLD = GroupMember.WORLD = pg
 
 
 def destroy_process_group(group=None):
-    if _STATE["initialized"] and _STATE["world_size"] > 1:
-        import jax
-        jax.distributed.shutdown()
-    _STATE.update(initialized=False, rank=0, world_size=1, backend=None)
+    """Forget the process group. JAX's runtime stays up until the process exits (it cannot be
+    started again in the same process)."""
+    _W.clear()
+    globals()["group"].WORLD = GroupMember.WORLD = None
+
+
+def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local_synchronization=False,
+              group_desc=None, device_id=None):
+    w = _world()
+    if ranks is not None and sorted(ranks) != list(range(w["size"])):
+        raise NotImplementedError("new_group: torchlike supports only the group of all ranks")
+    return w["pg"]
 
 
 def get_rank(group=None) -> int:
-    _check()
-    return _STATE["rank"]
+    _check_group(group)
+    return _world()["rank"]
 
 
 def get_world_size(group=None) -> int:
-    _check()
-    return _STATE["world_size"]
+    _check_group(group)
+    return _world()["size"]
 
 
 def get_backend(group=None) -> str:
-    _check()
-    return _STATE["backend"]
+    _check_group(group)
+    return _world()["backend"]
 
 
-def _single(name):
-    _check()
-    if _STATE["world_size"] != 1:
-        raise NotImplementedError(
-            f"torchlike.distributed.{name} across {_STATE['world_size']} processes is not "
-            "implemented; use jax.sharding / jax.lax collectives (see docs/porting.md)")
+def get_global_rank(group, group_rank):
+    return group_rank
 
 
-def barrier(group=None, async_op=False, device_ids=None):
-    _single("barrier")
+def get_process_group_ranks(group):
+    return list(range(_world()["size"]))
 
 
-def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
-    _single("all_reduce")
-
-
-def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):
-    _single("reduce")
-
-
-def broadcast(tensor, src=0, group=None, async_op=False):
-    _single("broadcast")
-
-
-def all_gather(tensor_list, tensor, group=None, async_op=False):
-    _single("all_gather")
-    tensor_list[0].copy_(tensor)
-
-
-def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
-    _single("gather")
-    if gather_list is not None:
-        gather_list[0].copy_(tensor)
-
-
-def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
-    _single("scatter")
-    if scatter_list is not None:
-        tensor.copy_(scatter_list[0])
+from ._collectives import (Work, all_gather, all_gather_into_tensor, all_gather_object,  # noqa: E402,F401
+                           all_reduce, barrier, broadcast, broadcast_object_list, gather,
+                           gather_object, irecv, isend, recv, reduce, reduce_scatter,
+                           reduce_scatter_tensor, scatter, scatter_object_list, send)

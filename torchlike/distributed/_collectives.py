@@ -1,0 +1,332 @@
+"""Collectives: every rank's tensor becomes one row of a global array over the world mesh; a
+jitted reduction with a chosen output sharding makes XLA run the collective."""
+from __future__ import annotations
+
+import functools
+import io
+import pickle
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import ReduceOp, _check_group, _world
+
+
+class Work:
+    """What an ``async_op=True`` collective returns; ``wait()`` blocks until it is done."""
+
+    def __init__(self, arrays=(), result=None):
+        self._arrays, self._result = list(arrays), result
+
+    def wait(self, timeout=None):
+        for a in self._arrays:
+            a.block_until_ready()
+        return True
+
+    def is_completed(self):
+        return all(a.is_ready() for a in self._arrays)
+
+    def is_success(self):
+        return True
+
+    def result(self):
+        return self._result if self._result is not None else []
+
+    def exception(self):
+        return None
+
+
+def _done(async_op, tensors):
+    if not async_op:
+        return None
+    return Work([t._v for t in tensors], list(tensors))
+
+
+def _value(t):
+    from .._tensor import Tensor
+    if not isinstance(t, Tensor):
+        raise TypeError(f"expected a Tensor, got {type(t).__name__}")
+    v = t._v
+    if isinstance(v, jax.core.Tracer):
+        raise RuntimeError(
+            "torchlike.distributed collectives on traced values (inside torchlike.compile or "
+            "jax.jit) are not supported; call them outside the compiled function")
+    return v
+
+
+def _rows(v):
+    """The global (world_size, *shape) array whose row r is rank r's ``v``."""
+    w = _world()
+    local = jax.device_put(jnp.expand_dims(v, 0), w["device"])
+    return jax.make_array_from_single_device_arrays((w["size"], *v.shape), w["rows"], [local])
+
+
+def _mine(g):
+    """This rank's copy (replicated output) or row (row-sharded output) of a global array."""
+    return g.addressable_data(0)
+
+
+def _write(t, v):
+    """Write value v into tensor t in place, on t's device, without recording autograd."""
+    from .._autograd_core import no_grad
+    from .._tensor import _new, _set_root
+    old = t._v
+    devs = getattr(old, "devices", lambda: None)()
+    if devs and devs != v.devices():
+        v = jax.device_put(v, next(iter(devs)) if len(devs) == 1 else old.sharding)
+    v = v.astype(old.dtype).reshape(old.shape)
+    if t._base is None:
+        _set_root(t, v)
+    else:
+        with no_grad():
+            t.copy_(_new(v))
+
+
+def _reduce_rows(a, op, n):
+    if op == ReduceOp.SUM:
+        return jnp.sum(a, 0, dtype=a.dtype)
+    if op == ReduceOp.AVG:
+        s = jnp.sum(a, 0, dtype=a.dtype)
+        return s / n if jnp.issubdtype(a.dtype, jnp.inexact) else s // n
+    if op == ReduceOp.PRODUCT:
+        return jnp.prod(a, 0, dtype=a.dtype)
+    if op == ReduceOp.MAX:
+        return jnp.max(a, 0)
+    if op == ReduceOp.MIN:
+        return jnp.min(a, 0)
+    bit = {ReduceOp.BAND: jnp.bitwise_and, ReduceOp.BOR: jnp.bitwise_or,
+           ReduceOp.BXOR: jnp.bitwise_xor}.get(op)
+    if bit is None:
+        raise ValueError(f"torchlike.distributed: unsupported reduce op {op!r}")
+    return functools.reduce(bit, [a[i] for i in range(a.shape[0])])
+
+
+@functools.lru_cache(maxsize=None)
+def _prog(kind, op, arg, mesh):
+    """One jitted program per (collective, op, static argument, mesh); jax caches shapes."""
+    w = _world()
+    rep, rows = w["replicated"], w["rows"]
+    if kind == "reduce":
+        return jax.jit(lambda a: _reduce_rows(a, op, a.shape[0]).astype(a.dtype),
+                       out_shardings=rep)
+    if kind == "reduce_scatter":  # row r of the reduction (reshaped to (n, -1)) goes to rank r
+        return jax.jit(lambda a: _reduce_rows(a, op, a.shape[0]).astype(a.dtype).reshape(
+            a.shape[0], -1), out_shardings=rows)
+    if kind == "gather":
+        return jax.jit(lambda a: a, out_shardings=rep)
+    if kind == "pick":  # rank `arg`'s row, to everyone
+        return jax.jit(lambda a: a[arg], out_shardings=rep)
+    if kind == "scatter":  # rank `arg` holds (n, ...) rows; row r goes to rank r
+        return jax.jit(lambda a: a[arg], out_shardings=rows)
+    raise AssertionError(kind)
+
+
+def _run(kind, v, op=None, arg=None):
+    return _prog(kind, op, arg, _world()["mesh"])(_rows(v))
+
+
+def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce ``tensor`` over all ranks, in place on every rank."""
+    _check_group(group)
+    _write(tensor, _mine(_run("reduce", _value(tensor), op)))
+    return _done(async_op, [tensor])
+
+
+def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
+    """Reduce to rank ``dst`` (the other ranks' tensors are left unchanged)."""
+    _check_group(group)
+    r = _mine(_run("reduce", _value(tensor), op))
+    if _world()["rank"] == dst:
+        _write(tensor, r)
+    return _done(async_op, [tensor])
+
+
+def broadcast(tensor, src=0, group=None, async_op=False, group_src=None):
+    _check_group(group)
+    _check_rank(src, "src")
+    _write(tensor, _mine(_run("pick", _value(tensor), arg=src)))
+    return _done(async_op, [tensor])
+
+
+def _check_rank(r, what):
+    n = _world()["size"]
+    if not 0 <= r < n:
+        raise ValueError(f"Invalid {what} rank {r}: the world has ranks 0..{n - 1}")
+
+
+def _gathered(tensor):
+    return _mine(_run("gather", _value(tensor)))
+
+
+def all_gather(tensor_list, tensor, group=None, async_op=False):
+    """Fill ``tensor_list[r]`` with rank r's ``tensor``."""
+    _check_group(group)
+    n = _world()["size"]
+    if len(tensor_list) != n:
+        raise ValueError(f"all_gather: tensor_list has {len(tensor_list)} tensors, expected "
+                         f"the world size {n}")
+    g = _gathered(tensor)
+    for i, t in enumerate(tensor_list):
+        _write(t, g[i])
+    return _done(async_op, tensor_list)
+
+
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+    """Concatenate (or stack, by ``output_tensor``'s shape) every rank's input into output."""
+    _check_group(group)
+    n = _world()["size"]
+    if output_tensor.numel() != n * input_tensor.numel():
+        raise ValueError("output tensor size must be equal to world_size times input tensor size")
+    _write(output_tensor, _gathered(input_tensor))
+    return _done(async_op, [output_tensor])
+
+
+def gather(tensor, gather_list=None, dst=0, group=None, async_op=False, group_dst=None):
+    _check_group(group)
+    me = _world()["rank"]
+    if me != dst and gather_list:
+        raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination "
+                         "ranks.")
+    g = _gathered(tensor)
+    if me == dst:
+        if gather_list is None or len(gather_list) != _world()["size"]:
+            raise ValueError("Argument ``gather_list`` must be specified on destination rank "
+                             "with one tensor per rank.")
+        for i, t in enumerate(gather_list):
+            _write(t, g[i])
+    return _done(async_op, [tensor])
+
+
+def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce ``input`` (world_size chunks along dim 0) over ranks; rank r gets chunk r."""
+    _check_group(group)
+    n = _world()["size"]
+    if input.numel() != n * output.numel():
+        raise ValueError("input tensor must be the same size as output size times world size")
+    _write(output, _mine(_run("reduce_scatter", _value(input), op)))
+    return _done(async_op, [output])
+
+
+def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
+    from .. import stack
+    if len(input_list) != _world()["size"]:
+        raise ValueError("reduce_scatter: input_list needs one tensor per rank")
+    return reduce_scatter_tensor(output, stack(list(input_list)), op, group, async_op)
+
+
+def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False, group_src=None):
+    """Rank ``src`` sends ``scatter_list[r]`` to rank r."""
+    _check_group(group)
+    w = _world()
+    _check_rank(src, "src")
+    v = _value(tensor)
+    if w["rank"] == src:
+        if scatter_list is None or len(scatter_list) != w["size"]:
+            raise ValueError("Argument ``scatter_list`` must be specified on source rank with "
+                             "one tensor per rank.")
+        rows = jnp.stack([_value(t).astype(v.dtype).reshape(v.shape) for t in scatter_list])
+    else:
+        if scatter_list:
+            raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source "
+                             "ranks.")
+        rows = jnp.zeros((w["size"], *v.shape), v.dtype)
+    _write(tensor, _mine(_run("scatter", rows, arg=src)))
+    return _done(async_op, [tensor])
+
+
+def barrier(group=None, async_op=False, device_ids=None):
+    _check_group(group)
+    _mine(_run("reduce", jnp.zeros((), jnp.int32), ReduceOp.SUM)).block_until_ready()
+    return Work() if async_op else None
+
+
+# ----------------------------------------------------------------------------------- objects
+
+
+def _to_bytes(obj):
+    buf = io.BytesIO()
+    pickle.Pickler(buf).dump(obj)
+    return np.frombuffer(buf.getvalue(), np.uint8)
+
+
+def _from_bytes(b):
+    return pickle.loads(np.asarray(b, np.uint8).tobytes())  # noqa: S301 - peers are trusted
+
+
+def _gather_bytes(b):
+    """Every rank's byte string: lengths first, then the padded bytes."""
+    lens = np.asarray(_mine(_run("gather", jnp.asarray(len(b), jnp.int64))))
+    pad = np.zeros(int(lens.max()), np.uint8)
+    pad[:len(b)] = b
+    rows = np.asarray(_mine(_run("gather", jnp.asarray(pad))))
+    return [rows[i, :int(n)] for i, n in enumerate(lens)]
+
+
+def _bcast_bytes(b, src):
+    n = int(_mine(_run("pick", jnp.asarray(len(b) if b is not None else 0, jnp.int64),
+                       arg=src)))
+    buf = np.zeros(n, np.uint8)
+    if b is not None:
+        buf[:] = b
+    return np.asarray(_mine(_run("pick", jnp.asarray(buf), arg=src)))
+
+
+def all_gather_object(object_list, obj, group=None):
+    _check_group(group)
+    for i, b in enumerate(_gather_bytes(_to_bytes(obj))):
+        object_list[i] = _from_bytes(b)
+
+
+def gather_object(obj, object_gather_list=None, dst=0, group=None, group_dst=None):
+    _check_group(group)
+    got = _gather_bytes(_to_bytes(obj))
+    if _world()["rank"] == dst:
+        for i, b in enumerate(got):
+            object_gather_list[i] = _from_bytes(b)
+
+
+def broadcast_object_list(object_list, src=0, group=None, device=None, group_src=None):
+    """Rank ``src``'s ``object_list`` items replace the items of every rank's list."""
+    _check_group(group)
+    _check_rank(src, "src")
+    mine = _world()["rank"] == src
+    got = _from_bytes(_bcast_bytes(_to_bytes(list(object_list)) if mine else None, src))
+    if not mine:
+        object_list[:] = got
+
+
+def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=0,
+                        group=None, group_src=None):
+    _check_group(group)
+    w = _world()
+    mine = w["rank"] == src
+    got = _from_bytes(_bcast_bytes(_to_bytes(list(scatter_object_input_list))
+                                   if mine else None, src))
+    scatter_object_output_list[0] = got[w["rank"]]
+
+
+# ------------------------------------------------------------------------- point to point
+
+
+def _p2p(name):
+    raise NotImplementedError(
+        f"torchlike.distributed.{name}: point-to-point transfers between processes are not "
+        "available on JAX's runtime; use broadcast(tensor, src=...) or "
+        "broadcast_object_list / all_gather instead")
+
+
+def send(tensor, dst=None, group=None, tag=0, group_dst=None):
+    _p2p("send")
+
+
+def recv(tensor, src=None, group=None, tag=0, group_src=None):
+    _p2p("recv")
+
+
+def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
+    _p2p("isend")
+
+
+def irecv(tensor, src=None, group=None, tag=0, group_src=None):
+    _p2p("irecv")
