@@ -325,9 +325,6 @@ def test_register_hook(torch):
             m.ones(2).register_hook(lambda g: g)
 
 
-@pytest.mark.xfail(reason="known gap: a hook on a non-leaf tensor observes its gradient but a "
-                   "returned replacement does not flow on to the leaves (the backward is one "
-                   "compiled program); torch propagates it", strict=True)
 def test_nonleaf_hook_replaces_gradient():
     x = _leaf(tl, [1.0, 2.0])
     h = x * 3

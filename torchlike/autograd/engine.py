@@ -1,13 +1,28 @@
-"""Backward: walk the tape from the outputs, build one pure program of per-node vjps, compile it
-with jax.jit and cache it under the graph's structure.
+"""Backward: walk the tape from the outputs and run the vjps of its nodes, adapted to the graph.
 
-The program's arguments are the values every node saw when it ran (deduplicated) and the output
-cotangents; it returns the gradients of the leaves (and of retained non-leaf tensors). A loop
-that builds the same graph each step hits the cache and runs one XLA program per backward.
+Two ways to run one backward (docs/autograd.md has the measurements behind the thresholds):
+
+- node by node: each node's vjp is a small jitted kernel cached per (op kernel, which inputs
+  are differentiated, input and cotangent shapes and dtypes), so a graph never seen before
+  compiles nothing when its ops are known. Used for new structures, graphs above `MAX_NODES`,
+  graphs with hooks on non-leaf tensors (a hook's return value replaces the gradient that
+  flows on, as in PyTorch) and for `create_graph` (each node's vjp is recorded as one op).
+- compiled: the whole backward as one pure program of per-node vjps, jax.jit-compiled and
+  cached under the graph's structure. A structure is compiled on its `COMPILE_AFTER`-th
+  sighting, or on its first when it is small (<= `SMALL_NODES`) and running it node by node
+  would compile node kernels anyway (a cold training loop).
+
+Both caches are bounded LRUs (`configure`); `stats()` counts compiles, hits, node-by-node runs
+and evictions. Cache mutation is under one lock, so backward may run in several threads.
+
+Complex gradients follow PyTorch's convention (the conjugate of JAX's): cotangents are
+conjugated on the way in and gradients on the way out (and around tensor hooks).
 """
 from __future__ import annotations
 
+import threading
 import weakref
+from collections import OrderedDict
 
 import jax
 import jax.numpy as jnp
@@ -15,9 +30,15 @@ import numpy as np
 
 from .._autograd_core import node_class
 
-CACHE: dict = {}
-STATS = {"compiles": 0, "hits": 0}
-USE_CACHE = [True]   # benchmarks switch this off to measure the uncompiled replay
+# measured on a 2-core CPU (docs/autograd.md): see configure()
+COMPILE_AFTER = 4      # sightings of a structure before it is compiled whole
+SMALL_NODES = 48       # a cold structure this small is compiled on first sight
+MAX_NODES = 400        # larger structures are never compiled whole
+
+STATS = {"compiles": 0, "hits": 0, "node_runs": 0, "node_compiles": 0, "node_hits": 0,
+         "evictions": 0}
+USE_CACHE = [True]   # benchmarks switch this off to run the uncompiled whole-graph replay
+_LOCK = threading.RLock()
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
           "tensors after they have already been freed). Saved intermediate values of the graph "
@@ -26,14 +47,110 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
           "tensors after calling backward.")
 
 
-class _ProgramKernel:
-    """A compiled backward program, usable as a node kernel when create_graph=True."""
+class LRU:
+    """A bounded mapping; the least recently used entry goes first (counted in evictions)."""
 
-    __slots__ = ("fn", "jit", "__weakref__")
+    def __init__(self, maxsize):
+        self.maxsize = maxsize
+        self._d = OrderedDict()
+
+    def get(self, key):
+        with _LOCK:
+            v = self._d.get(key)
+            if v is not None:
+                self._d.move_to_end(key)
+            return v
+
+    def put(self, key, value):
+        with _LOCK:
+            self._d[key] = value
+            self._d.move_to_end(key)
+            self._trim()
+
+    def _trim(self):
+        while len(self._d) > self.maxsize:
+            self._d.popitem(last=False)
+            STATS["evictions"] += 1
+
+    def __len__(self):
+        return len(self._d)
+
+    def __contains__(self, key):
+        return key in self._d
+
+    def clear(self):
+        with _LOCK:
+            self._d.clear()
+
+
+CACHE = LRU(256)        # structure key -> _ProgramKernel
+KERNELS = LRU(4096)     # node vjp kernel key -> _Fn
+SEEN = LRU(8192)        # structure key -> sightings (not compiled yet)
+
+
+def configure(*, program_cache_size=None, node_cache_size=None, compile_after=None,
+              small_nodes=None, max_nodes=None):
+    """Set cache bounds and thresholds; returns the previous settings (pass them back to undo)."""
+    global COMPILE_AFTER, SMALL_NODES, MAX_NODES
+    prev = dict(program_cache_size=CACHE.maxsize, node_cache_size=KERNELS.maxsize,
+                compile_after=COMPILE_AFTER, small_nodes=SMALL_NODES, max_nodes=MAX_NODES)
+    with _LOCK:
+        if program_cache_size is not None:
+            CACHE.maxsize = int(program_cache_size)
+            CACHE._trim()
+        if node_cache_size is not None:
+            KERNELS.maxsize = int(node_cache_size)
+            KERNELS._trim()
+        if compile_after is not None:
+            COMPILE_AFTER = int(compile_after)
+        if small_nodes is not None:
+            SMALL_NODES = int(small_nodes)
+        if max_nodes is not None:
+            MAX_NODES = int(max_nodes)
+    return prev
+
+
+def stats():
+    """Counters since start, plus the caches' sizes and bounds."""
+    return dict(STATS, program_cache=len(CACHE), program_cache_size=CACHE.maxsize,
+                node_cache=len(KERNELS), node_cache_size=KERNELS.maxsize)
+
+
+class _Fn:
+    """A pure function and its jitted form: usable as a tape node's kernel."""
+
+    __slots__ = ("fn", "jit", "used", "record", "__weakref__")
 
     def __init__(self, fn):
         self.fn = fn
         self.jit = jax.jit(fn)
+        self.used = None     # which arguments the outputs depend on (create_graph)
+        self.record = None   # _record_program's kernel for this program
+
+
+_ProgramKernel = _Fn
+
+
+def _used_args(k, vals):
+    """Mask of k.fn's arguments its outputs depend on (dead-code elimination of its jaxpr), so
+    a create_graph node links only to what its derivative really uses, as PyTorch's saved
+    tensors do: a gradient that structurally does not depend on a leaf leaves it None."""
+    if k.used is None:
+        try:
+            from jax._src.interpreters import partial_eval as pe
+            closed = jax.make_jaxpr(k.fn)(*vals)
+            _, used = pe.dce_jaxpr(closed.jaxpr, [True] * len(closed.jaxpr.outvars))
+            leaves = [jax.tree_util.tree_leaves(v) for v in vals]
+            it, mask = iter(used), []
+            for lv in leaves:
+                mask.append(any([next(it) for _ in lv]))
+            k.used = tuple(mask)
+        except Exception:  # noqa: BLE001 - unknown jaxpr forms: keep every link
+            k.used = (True,) * len(vals)
+    return k.used
+
+
+# ------------------------------------------------------------------------- graph walking
 
 
 def _collect(roots):
@@ -56,7 +173,7 @@ def _collect(roots):
 
 
 def _check(node):
-    if node.freed:
+    if node.freed or node.vals is None:
         raise RuntimeError(_FREED)
     for root, ver in node.saved or ():
         t = root() if isinstance(root, weakref.ref) else root
@@ -79,6 +196,176 @@ def _zero_ct(aval):
     return np.zeros(shape, jax.dtypes.float0)
 
 
+def _aval(v):
+    if hasattr(v, "dtype") and hasattr(v, "shape"):
+        return (v.shape, v.dtype, getattr(v, "weak_type", False))
+    return type(v)
+
+
+def _is_complex(v):
+    return v is not None and jnp.iscomplexobj(v)
+
+
+# ------------------------------------------------------------------------ node by node
+
+
+def _node_vjp(kernel, diff, present, avals, multi, vals, cts):
+    """The cached jitted vjp of one node: (*vals, *present cotangents) -> grads of `diff`."""
+    in_avals = tuple(_aval(v) for v in vals)
+    key = (kernel, diff, present, multi, in_avals, tuple(_aval(c) for c in cts))
+    k = KERNELS.get(key)
+    if k is not None:
+        STATS["node_hits"] += 1
+        return k
+    n = len(vals)
+
+    def fn(*a):
+        vs, cs = list(a[:n]), iter(a[n:])
+
+        def f(*d):
+            full = list(vs)
+            for j, x in zip(diff, d):
+                full[j] = x
+            return kernel.fn(*full)
+
+        _, vjp = jax.vjp(f, *[vs[j] for j in diff])
+        outs = [next(cs).astype(av[1]) if p else _zero_ct(av) for p, av in zip(present, avals)]
+        return tuple(vjp(tuple(outs) if multi else outs[0]))
+
+    k = _Fn(fn)
+    with _LOCK:
+        STATS["node_compiles"] += 1
+        KERNELS.put(key, k)
+        if len(_KNOWN) > 4 * KERNELS.maxsize:
+            _KNOWN.clear()
+        _KNOWN.add((kernel, in_avals))
+    return k
+
+
+_ADD = jax.jit(lambda a, b: a + b)
+_CONJ = _Fn(jnp.conj)
+
+
+def _conj(x, record):
+    """PyTorch's gradient <-> JAX's cotangent for complex values (no-op for real ones)."""
+    from .._tensor import Tensor
+    if isinstance(x, Tensor):
+        if not x.dtype.is_complex:
+            return x
+        return _apply(_CONJ, (x._v,), (_ref(x),), record, "ConjBackward0")[0]
+    return jnp.conj(x) if _is_complex(x) else x
+
+
+def _ref(t):
+    if not t._rg:
+        return None
+    return (t.grad_fn, t._out) if t.grad_fn is not None else t
+
+
+def _apply(k, vals, refs, record, name):
+    """Run kernel k on vals; with record, put it on the tape as one node linked to refs."""
+    from .._tensor import _new
+    outs = k.jit(*vals)
+    multi = isinstance(outs, (tuple, list))
+    outs = tuple(outs) if multi else (outs,)
+    res = [_new(o) for o in outs]
+    if record and any(r is not None for r in refs):
+        used = _used_args(k, vals)
+        refs = tuple(r if u else None for r, u in zip(refs, used))
+        if any(r is not None for r in refs):
+            node = node_class(name)(k, refs, tuple(vals),
+                                    tuple((o.shape, o.dtype) for o in outs))
+            node.multi = multi
+            for i, r in enumerate(res):
+                if jnp.issubdtype(r._data.dtype, jnp.inexact):
+                    r.grad_fn, r._out, r._rg = node, i, True
+    return res
+
+
+def _run_hooks(t, g, create_graph):
+    """Tensor hooks see PyTorch's gradient; a returned tensor replaces it."""
+    from .._tensor import _new
+    gt = _conj(g, True) if create_graph else _new(_conj(g, False))
+    for h in t._hooks:
+        r = h(gt)
+        if r is not None:
+            gt = r
+    if create_graph:
+        return _conj(gt, True)
+    return _conj(gt._v, False)
+
+
+def _run_nodes(order, root_refs, cts, wanted_leaves, wanted_outs, out_targets, create_graph):
+    """Backward node by node. Returns (leaf grads, retained-output grads) in JAX convention
+    (arrays, or Tensors when create_graph)."""
+    from .._tensor import Tensor, _new
+    STATS["node_runs"] += 1
+    want_leaf = {id(t) for t in wanted_leaves}
+    want_out = {(id(n), i): j for j, (n, i) in enumerate(wanted_outs)}
+    # prune: a node is needed when a wanted leaf or output is reachable from it
+    needed = set()
+    for n in order:
+        if any(r is not None and (id(r[0]) in needed if isinstance(r, tuple) else
+                                  id(r) in want_leaf) for r in n.inputs):
+            needed.add(id(n))
+        elif n.retained and any((id(n), i) in want_out for i in n.retained):
+            needed.add(id(n))
+    ct = {}
+
+    def acc(k, g):
+        p = ct.get(k)
+        ct[k] = g if p is None else (p + g if create_graph else _ADD(p, g))
+
+    for (n, i), g in zip(root_refs, cts):
+        if create_graph and not isinstance(g, Tensor):
+            g = _new(g)
+        acc((id(n), i), g)
+    out_g = [None] * len(wanted_outs)
+    for n in reversed(order):
+        nid = id(n)
+        if nid not in needed:
+            continue
+        outs = [ct.pop((nid, o), None) for o in range(len(n.avals))]
+        if n.retained:
+            for o, wr in n.retained.items():
+                t = wr()
+                if t is None or t.grad_fn is not n or t._out != o or outs[o] is None:
+                    continue
+                if t._hooks:
+                    outs[o] = _run_hooks(t, outs[o], create_graph)
+                j = want_out.get((nid, o))
+                if j is not None:
+                    out_g[j] = outs[o]
+        if all(o is None for o in outs):
+            continue
+        diff = tuple(j for j, r in enumerate(n.inputs) if r is not None and (
+            id(r[0]) in needed if isinstance(r, tuple) else id(r) in want_leaf))
+        if not diff:
+            continue
+        present = tuple(o is not None for o in outs)
+        if create_graph:
+            cvals = [o._v for o in outs if o is not None]
+            crefs = [_ref(o) for o in outs if o is not None]
+        else:
+            cvals = [o for o in outs if o is not None]
+        vk = _node_vjp(n.kernel, diff, present, n.avals, n.multi, n.vals, cvals)
+        if create_graph:
+            gs = _apply(vk, (*n.vals, *cvals), (*n.inputs, *crefs), True,
+                        type(n).__name__ + "Backward")
+        else:
+            gs = vk.jit(*n.vals, *cvals)
+        for j, g in zip(diff, gs):
+            r = n.inputs[j]
+            if (g._v if create_graph else g).dtype == jax.dtypes.float0:
+                continue
+            acc((id(r[0]), r[1]) if isinstance(r, tuple) else id(r), g)
+    leaf_g = [ct.get(id(t)) for t in wanted_leaves]
+    return leaf_g, out_g
+
+
+# --------------------------------------------------------------------- compiled program
+
+
 def _build(order, root_refs, wanted_leaves, wanted_outs):
     """Flatten the graph into (structure key, args, arg refs, leaves)."""
     pos = {id(n): i for i, n in enumerate(order)}
@@ -86,8 +373,6 @@ def _build(order, root_refs, wanted_leaves, wanted_outs):
     arg_pos, args, arg_refs = {}, [], []
     nodes_desc = []
     for n in order:
-        if n.vals is None:
-            raise RuntimeError(_FREED)
         desc = []
         for ref, v in zip(n.inputs, n.vals):
             if ref is None:
@@ -163,15 +448,34 @@ def _make_program(nodes_desc, roots, want_l, want_o):
     return program
 
 
-def _program_for(key):
+def _program_for(key, order):
+    """The compiled program for this structure, or None to run node by node this time."""
     prog = CACHE.get(key)
-    if prog is None:
-        STATS["compiles"] += 1
-        fn = _make_program(*key)
-        prog = CACHE[key] = _ProgramKernel(fn)
-    else:
+    if prog is not None:
         STATS["hits"] += 1
+        return prog
+    with _LOCK:
+        seen = (SEEN.get(key) or 0) + 1
+        if seen < COMPILE_AFTER and not (len(order) <= SMALL_NODES and _cold(order)):
+            SEEN.put(key, seen)
+            return None
+        SEEN._d.pop(key, None)
+        STATS["compiles"] += 1
+        prog = _Fn(_make_program(*key))
+        CACHE.put(key, prog)
     return prog
+
+
+def _cold(order):
+    """Would running these nodes one by one compile a node kernel? (any op kernel and input
+    shapes whose vjp was never compiled)."""
+    return any((n.kernel, tuple(_aval(v) for v in n.vals)) not in _KNOWN for n in order)
+
+
+_KNOWN: set = set()   # (op kernel, input avals) whose node vjp was compiled (cleared when big)
+
+
+# ------------------------------------------------------------------------------ driver
 
 
 def run_backward(outputs, grad_outputs, *, inputs=None, retain_graph=False, create_graph=False,
@@ -179,7 +483,7 @@ def run_backward(outputs, grad_outputs, *, inputs=None, retain_graph=False, crea
     """Shared core of Tensor.backward, autograd.backward and autograd.grad."""
     from .._tensor import Tensor, _new
 
-    root_refs, cts, ct_tensors = [], [], []
+    root_refs, cts = [], []
     direct = []  # outputs that are themselves leaves
     for out, g in zip(outputs, grad_outputs):
         if out.grad_fn is None:
@@ -189,19 +493,18 @@ def run_backward(outputs, grad_outputs, *, inputs=None, retain_graph=False, crea
             direct.append((out, g))
             continue
         root_refs.append((out.grad_fn, out._out))
-        cts.append(g._v.astype(out.dtype.np) if isinstance(g, Tensor) else g)
-        ct_tensors.append(g)
+        if isinstance(g, Tensor):
+            g = g if create_graph else g._v.astype(out.dtype.np)
+        cts.append(_conj(g, create_graph))
 
     order = _collect([r[0] for r in root_refs])
     for n in order:
         _check(n)
 
     # what gradients we need: leaves (accumulate) or requested inputs, and retained tensors
-    if inputs is not None:
-        wanted = list(inputs)
-    else:
-        wanted = None
+    wanted = list(inputs) if inputs is not None else None
     wanted_leaves, wanted_outs, out_targets = [], [], []
+    hooked = False
     if wanted is None:
         leaf_set = {}
         for n in order:
@@ -209,13 +512,6 @@ def run_backward(outputs, grad_outputs, *, inputs=None, retain_graph=False, crea
                 if ref is not None and not isinstance(ref, tuple):
                     leaf_set[id(ref)] = ref
         wanted_leaves = list(leaf_set.values())
-        for n in order:
-            if n.retained:
-                for i, wr in list(n.retained.items()):
-                    t = wr()
-                    if t is not None and t.grad_fn is n and t._out == i:
-                        wanted_outs.append((n, i))
-                        out_targets.append(t)
     else:
         for t in wanted:
             if t.grad_fn is None:
@@ -223,24 +519,47 @@ def run_backward(outputs, grad_outputs, *, inputs=None, retain_graph=False, crea
             else:
                 wanted_outs.append((t.grad_fn, t._out))
                 out_targets.append(t)
+    for n in order:
+        if n.retained:
+            for i, wr in list(n.retained.items()):
+                t = wr()
+                if t is not None and t.grad_fn is n and t._out == i:
+                    hooked = hooked or bool(t._hooks)
+                    if wanted is None and t._retain:
+                        wanted_outs.append((n, i))
+                        out_targets.append(t)
 
-    key, args, arg_refs, _ = _build(order, root_refs, wanted_leaves, wanted_outs)
-    prog = _program_for(key)
+    prog = None
+    if not hooked and len(order) <= MAX_NODES and USE_CACHE[0]:
+        key, args, arg_refs, _ = _build(order, root_refs, wanted_leaves, wanted_outs)
+        prog = _program_for(key, order)
+    elif not USE_CACHE[0] and not hooked:
+        key, args, arg_refs, _ = _build(order, root_refs, wanted_leaves, wanted_outs)
+        prog = _Fn(_make_program(*key))
 
-    if create_graph:
-        leaf_g, out_g = _record_program(prog, args, arg_refs, cts, ct_tensors, key)
-    else:
+    if prog is not None and create_graph:
+        leaf_g, out_g = _record_program(prog, args, arg_refs, cts, key)
+    elif prog is not None:
         run = prog.jit if USE_CACHE[0] else prog.fn
-        # existing plain .grad values are summed inside the program (no hooks to run first)
+        # existing plain real .grad values are summed inside the program
         fused = [accumulate and inputs is None and t._grad is not None and not t._grad._rg
-                 and not t._hooks and t._grad._base is None for t in wanted_leaves]
+                 and not t._hooks and t._grad._base is None and not t.dtype.is_complex
+                 for t in wanted_leaves]
         prev = [t._grad._v if f else None for t, f in zip(wanted_leaves, fused)]
         leaf_g, out_g = run(args, cts, prev if any(fused) else None)
         for t, f, g in zip(wanted_leaves, fused, leaf_g):
             if f:
                 _set_grad_value(t._grad, g)
-        leaf_g = [None if (g is None or f) else _new(g) for g, f in zip(leaf_g, fused)]
-        out_g = [None if g is None else _new(g) for g in out_g]
+        leaf_g = [None if (g is None or f) else g for g, f in zip(leaf_g, fused)]
+    else:
+        leaf_g, out_g = _run_nodes(order, root_refs, cts, wanted_leaves, wanted_outs,
+                                   out_targets, create_graph)
+    if create_graph:
+        leaf_g = [None if g is None else _conj(g, True) for g in leaf_g]
+        out_g = [None if g is None else _conj(g, True) for g in out_g]
+    else:
+        leaf_g = [None if g is None else _new(_conj(g, False)) for g in leaf_g]
+        out_g = [None if g is None else _new(_conj(g, False)) for g in out_g]
 
     if not retain_graph:
         for n in order:
@@ -251,8 +570,7 @@ def run_backward(outputs, grad_outputs, *, inputs=None, retain_graph=False, crea
     # leaves that were passed directly as outputs
     direct_g = {}
     for out, g in direct:
-        gt = g if isinstance(g, Tensor) else _new(g)
-        direct_g[id(out)] = gt
+        direct_g[id(out)] = g if isinstance(g, Tensor) else _new(g)
 
     if not accumulate:
         res = []
@@ -274,13 +592,7 @@ def run_backward(outputs, grad_outputs, *, inputs=None, retain_graph=False, crea
             continue
         _accumulate(t, g, create_graph)
     for t, g in zip(out_targets, out_g):
-        if g is None:
-            continue
-        for h in t._hooks or ():
-            r = h(g)
-            if r is not None:
-                g = r
-        if t._retain or inputs is not None:
+        if g is not None and (t._retain or inputs is not None):
             _accumulate(t, g, create_graph, hooks=False)
     return None
 
@@ -310,34 +622,25 @@ def _accumulate(t, g, create_graph, hooks=True):
         cur._ver += 1
 
 
-def _record_program(prog, args, arg_refs, cts, ct_tensors, key):
+def _record_program(prog, args, arg_refs, cts, key):
     """create_graph=True: run the backward program as one more recorded op."""
-    from .._tensor import Tensor, _new
+    from .._tensor import Tensor
 
-    def fn(*flat, _n=len(args)):
-        lg, og = prog.fn(list(flat[:_n]), list(flat[_n:]))
-        return tuple(lg) + tuple(og)
-
-    kern = _record_kernels.get(id(prog))
-    if kern is None or kern[0] is not prog:
-        kern = _record_kernels[id(prog)] = (prog, _ProgramKernel(fn))
-    kern = kern[1]
-    vals = list(args) + list(cts)
-    outs = kern.jit(*vals)
-    refs = list(arg_refs) + [
-        ((g.grad_fn, g._out) if g.grad_fn is not None else g) if isinstance(g, Tensor) and g._rg
-        else None for g in ct_tensors]
-    res = [None if o is None else _new(o) for o in outs]
-    if any(r is not None for r in refs):
-        node = node_class("BackwardProgramBackward0")(
-            kern, tuple(refs), tuple(vals),
-            tuple((o.shape, o.dtype) if o is not None else ((), jnp.float32) for o in outs))
-        node.multi = True
-        for i, r in enumerate(res):
-            if r is not None:
-                r.grad_fn, r._out, r._rg = node, i, True
+    cvals = [g._v if isinstance(g, Tensor) else g for g in cts]
+    crefs = [_ref(g) if isinstance(g, Tensor) else None for g in cts]
+    vals = (*args, *cvals)
+    if prog.record is None:
+        def flat(*a, _n=len(args)):
+            lg, og = prog.fn(list(a[:_n]), list(a[_n:]))
+            return tuple(lg) + tuple(og)
+        # a tape node's outputs are arrays: the program's structural Nones are left out
+        idx = [i for i, o in enumerate(jax.eval_shape(flat, *vals)) if o is not None]
+        prog.record = (_Fn(lambda *a: tuple(flat(*a)[i] for i in idx)), idx,
+                       len(key[2]) + len(key[3]))
+    kern, idx, n_out = prog.record
+    res = _apply(kern, vals, (*arg_refs, *crefs), True, "BackwardProgramBackward0")
+    full = [None] * n_out
+    for i, r in zip(idx, res):
+        full[i] = r
     n_l = len(key[2])
-    return res[:n_l], res[n_l:]
-
-
-_record_kernels: dict = {}
+    return full[:n_l], full[n_l:]
