@@ -11,11 +11,16 @@ The format (``torch.save``'s default since PyTorch 1.6) is an uncompressed zip a
   ``.storage_alignment`` and ``.data/serialization_id``, as PyTorch 2.x writes them.
 
 Loading is safe by default: with ``weights_only=True`` (PyTorch's default since 2.6) only
-tensors, storages, dtypes, ``OrderedDict`` and plain Python containers and scalars are rebuilt;
-any other global is refused with PyTorch's ``UnpicklingError`` wording. ``weights_only=False``
+tensors, storages, dtypes, ``OrderedDict`` and plain Python containers and scalars are rebuilt
+(plus globals allowed with ``add_safe_globals`` / ``safe_globals``), by torchlike's own opcode
+loop that lets a file change only objects it created; any other global is refused with
+PyTorch's ``UnpicklingError`` wording. Loaded tensors keep their strides, and tensors saved from
+one storage share it again (views of one root tensor). ``weights_only=False``
 loads arbitrary pickled objects (whole modules), mapping ``torch.*`` / ``torchvision.*`` globals
 to torchlike's. Saving to a path writes a temporary file in the same folder and renames it over
-the target, so a crash never leaves a half-written checkpoint in place of a good one.
+the target, so a crash never leaves a half-written checkpoint in place of a good one; a symlink
+is followed and its target replaced, and a path that is a directory, FIFO or device is refused
+(PyTorch writes into a FIFO or device). Tensors that share a storage are written with it once.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ import io
 import os
 import pickle
 import random
+import stat
 import struct
 import tempfile
 import zipfile
@@ -200,6 +206,27 @@ def _write_archive(fileobj, name, pkl, storages):
         rec(".data/serialization_id", _serialization_id().encode())
 
 
+def _target(f):
+    """(the regular file that saving to path f replaces, its stat or None if it does not exist).
+    A symlink is followed (its target is written, as PyTorch writes through it); a directory,
+    FIFO, socket or device is refused instead of being replaced."""
+    path = os.path.realpath(os.fspath(f))
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        raise RuntimeError(f"Parent directory {folder} does not exist.")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return path, None
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)"
+                if stat.S_ISFIFO(st.st_mode) else "a device" if
+                stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
+        raise RuntimeError(f"torchlike.save: {path} is {kind}; a checkpoint is written to a "
+                           "regular file (pass an open file object to write to a stream)")
+    return path, st
+
+
 def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
          _use_new_zipfile_serialization=True, _disable_byteorder_record=False):
     """Save obj to a path or a binary file object in PyTorch's zip checkpoint format."""
@@ -211,19 +238,18 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
     pickler.dump(obj)                       # everything is pickled before any file is touched
     pkl = buf.getvalue()
     if isinstance(f, (str, os.PathLike)):
-        path = os.fspath(f)
-        base = os.path.splitext(os.path.basename(path))[0] or "archive"
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
-                                   suffix=".tmp")
+        base = os.path.splitext(os.path.basename(os.fspath(f)))[0] or "archive"
+        path, st = _target(f)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path),
+                                   prefix="." + os.path.basename(path) + ".", suffix=".tmp")
         try:
             with os.fdopen(fd, "w+b") as out:
                 _write_archive(out, base, pkl, pickler.storages)
                 out.flush()
                 os.fsync(out.fileno())
-            try:
-                mode = os.stat(path).st_mode & 0o777
-            except FileNotFoundError:
+            if st is not None:
+                mode = st.st_mode & 0o777
+            else:
                 umask = os.umask(0)
                 os.umask(umask)
                 mode = 0o666 & ~umask
@@ -276,10 +302,78 @@ class safe_globals:
         del _SAFE_GLOBALS[self._n:]
 
 
+_SAFE_GLOBALS = []
+
+
+def add_safe_globals(safe_globals):
+    """Allow these globals in ``load(weights_only=True)``: classes/functions, or
+    ``(obj, "module.name")`` pairs. A torchlike object also matches its PyTorch name
+    (``torchlike.nn.modules.linear.Linear`` is allowed as ``torch.nn.modules.linear.Linear``)."""
+    for g in safe_globals:
+        _names(g)                       # validate now, as PyTorch does on use
+    _SAFE_GLOBALS.extend(safe_globals)
+
+
+def get_safe_globals():
+    return list(_SAFE_GLOBALS)
+
+
+def clear_safe_globals():
+    _SAFE_GLOBALS.clear()
+
+
+class safe_globals:
+    """Context manager: allow these globals in ``load(weights_only=True)`` within the block."""
+
+    def __init__(self, safe_globals):
+        self.safe_globals = list(safe_globals)
+
+    def __enter__(self):
+        self._n = len(_SAFE_GLOBALS)
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc):
+        del _SAFE_GLOBALS[self._n:]
+
+
+_ALIASES = (("torchlike.vision", "torchvision"), ("torchlike", "torch"))
+
+
+def _names(entry):
+    """(object, the full names a pickle may use for it) for an allow-list entry."""
+    if isinstance(entry, tuple):
+        if len(entry) != 2:
+            raise ValueError("Expected tuple of length 2 (global, str of callable full path), "
+                             f"but got tuple of length: {len(entry)}")
+        if type(entry[1]) is not str:
+            raise TypeError("Expected second item in tuple to be str of callable full path, "
+                            f"but got: {type(entry[1])}")
+        obj, name = entry
+    else:
+        obj, name = entry, f"{entry.__module__}.{entry.__qualname__}"
+    names = [name]
+    for here, there in _ALIASES:
+        if name.startswith(here + "."):
+            names.append(there + name[len(here):])
+            break
+    return obj, names
+
+
+def _user_globals():
+    return {n: obj for e in _SAFE_GLOBALS for obj, names in [_names(e)] for n in names}
+
+
 class _StorageType:
+    __slots__ = ("name", "dtype_name")
+
     def __init__(self, name):
         self.name = name
         self.dtype_name = _STORAGE_DTYPES[name]
+
+    def __setattr__(self, k, v):
+        if hasattr(self, "dtype_name"):
+            raise AttributeError(f"torch.{self.name} is read-only")
+        object.__setattr__(self, k, v)
 
     def __repr__(self):
         return f"torch.{self.name}"
@@ -289,57 +383,116 @@ _STORAGE_TYPES = {n: _StorageType(n) for n in _STORAGE_DTYPES}
 
 
 class _LoadedStorage:
-    __slots__ = ("array", "device")
+    """One storage record of the archive, read as one dtype. Its tensors are views of ``root``
+    (created by the first tensor rebuilt on it), so tensors saved from one storage alias."""
+
+    __slots__ = ("array", "device", "root")
 
     def __init__(self, array, device):
-        self.array, self.device = array, device
+        self.array, self.device, self.root = array, device, None
+
+
+def _ints(x, what):
+    if not isinstance(x, (tuple, list)) or not all(type(i) is int for i in x):
+        raise TypeError(f"{what} must be a tuple of ints, got {type(x).__name__}")
+    return tuple(x)
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,
                        metadata=None):
+    """A tensor over ``storage``. Sizes, strides and offset are checked against the storage (with
+    PyTorch's errors) before anything is allocated; a tensor that is not the whole storage is a
+    view of it, kept unmaterialised until first read when it has more elements than the storage
+    (an expanded, stride-0 tensor)."""
     import jax
-    from ._tensor import _new, jax_device
+
+    from ._tensor import Tensor, _new, contiguous_strides, jax_device
+    if not isinstance(storage, _LoadedStorage):
+        raise TypeError(f"expected a storage, got {type(storage).__name__}")
+    if type(storage_offset) is not int:
+        raise TypeError(f"storage offset must be an int, got {type(storage_offset).__name__}")
+    size, stride = _ints(size, "size"), _ints(stride, "stride")
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if storage_offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {storage_offset}")
+    if any(s < 0 for s in size):
+        neg = next(s for s in size if s < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {neg}: {list(size)}")
+    if any(st < 0 for st in stride):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                           f"strides={list(stride)}")
     arr = storage.array
-    size, stride = tuple(size), tuple(stride)
-    numel = int(np.prod(size)) if size else 1
-    if numel == 0:
-        out = np.zeros(size, arr.dtype)
+    numel = 1
+    for s in size:
+        numel *= s
+    if numel and storage_offset + sum((s - 1) * st for s, st in zip(size, stride)) >= arr.size:
+        raise RuntimeError("Trying to resize storage that is not resizable")
+    if requires_grad and np.dtype(arr.dtype).kind not in "fcV" and arr.dtype.name != "bfloat16":
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")
+    root = storage.root
+    if root is None and storage_offset == 0 and numel == arr.size and \
+            stride == contiguous_strides(size):
+        t = storage.root = _new(jax.device_put(arr.reshape(size), jax_device(storage.device)))
     else:
-        last = storage_offset + sum((s - 1) * st for s, st in zip(size, stride))
-        if storage_offset < 0 or last >= arr.size or any(st < 0 for st in stride):
-            raise RuntimeError(f"corrupted checkpoint: a tensor of size {list(size)} and stride "
-                               f"{list(stride)} at offset {storage_offset} does not fit in its "
-                               f"storage of {arr.size} elements")
-        it = arr.itemsize
-        out = np.lib.stride_tricks.as_strided(arr[storage_offset:], shape=size,
-                                              strides=tuple(s * it for s in stride)).copy()
-    t = _new(jax.device_put(out, jax_device(storage.device)))
+        if root is None:
+            root = storage.root = _new(jax.device_put(arr, jax_device(storage.device)))
+        t = object.__new__(Tensor)
+        t._base, t._meta = root, (size, stride, storage_offset)
+        if numel <= arr.size:
+            it = arr.itemsize
+            t._data = jax.device_put(
+                np.lib.stride_tricks.as_strided(arr[storage_offset:], size,
+                                                tuple(s * it for s in stride)).copy(),
+                jax_device(storage.device))
+            t._vsync = root._ver
+        else:                 # read through the storage on first use: nothing allocated here
+            t._data, t._vsync = None, root._ver - 1
     if requires_grad:
-        t.requires_grad_(True)
+        t._rg = True
     return t
 
 
+def _rebuild_tensor(storage, storage_offset, size, stride):
+    return _rebuild_tensor_v2(storage, storage_offset, size, stride, False, None)
+
+
+def _set_tensor_state(t, state):
+    """Python attributes saved with a tensor subclass or Parameter. Only new public attributes
+    are set: nothing of the Tensor class or its internals can be replaced by a file."""
+    if not state:
+        return
+    if isinstance(state, tuple) and len(state) == 2:
+        items = [*(state[0] or {}).items(), *(state[1] or {}).items()]
+    elif isinstance(state, dict):
+        items = list(state.items())
+    else:
+        raise pickle.UnpicklingError(f"unsupported tensor state of type {type(state).__name__}")
+    for k, v in items:
+        if type(k) is not str or k.startswith("_") or hasattr(type(t), k):
+            raise pickle.UnpicklingError(f"refusing to set attribute {k!r} of a loaded tensor")
+        setattr(t, k, v)
+
+
 def _rebuild_parameter(data, requires_grad, backward_hooks):
-    try:
-        from .nn.parameter import Parameter
-    except ImportError:  # pragma: no cover - nn not available
-        data.requires_grad_(requires_grad)
-        return data
+    from ._tensor import Tensor
+    from .nn.parameter import Parameter
+    if not isinstance(data, Tensor):
+        raise TypeError(f"_rebuild_parameter expects a tensor, got {type(data).__name__}")
     return Parameter(data, requires_grad)
 
 
 def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
     p = _rebuild_parameter(data, requires_grad, backward_hooks)
-    for k, v in (state or {}).items():
-        setattr(p, k, v)
+    _set_tensor_state(p, state)
     return p
 
 
 def _rebuild_from_type_v2(func, new_type, args, state):
+    if func not in _REBUILD_FUNCS:
+        raise pickle.UnpicklingError(f"_rebuild_from_type_v2 of unsupported function {func!r}")
     ret = func(*args)
-    if state:
-        for k, v in state.items():
-            setattr(ret, k, v)
+    _set_tensor_state(ret, state)
     return ret
 
 
@@ -347,41 +500,44 @@ def _get_layout(name):
     return name
 
 
-_TORCH_UTILS = {"_rebuild_tensor_v2": _rebuild_tensor_v2,
-                "_rebuild_parameter": _rebuild_parameter,
-                "_rebuild_parameter_with_state": _rebuild_parameter_with_state}
+_REBUILD_FUNCS = (_rebuild_tensor_v2, _rebuild_tensor, _rebuild_parameter,
+                  _rebuild_parameter_with_state)
+_REBUILDERS = (*_REBUILD_FUNCS, _rebuild_from_type_v2)
 
 
-def _torch_global(module, name):
-    """torchlike's object for a torch-side (module, name) in the weights-only allowlist."""
-    from . import _tensor
-    if module == "torch._utils" and name in _TORCH_UTILS:
-        return _TORCH_UTILS[name]
-    if module == "torch._tensor" and name == "_rebuild_from_type_v2":
-        return _rebuild_from_type_v2
-    if module in ("torch", "torch.storage") and name in _STORAGE_TYPES:
-        return _STORAGE_TYPES[name]
-    if module == "torch":
-        if name == "Size":
-            return _tensor.Size
-        if name == "device":
-            return _tensor.device
-        if name == "Tensor":
-            return _tensor.Tensor
-        for d in D.ALL:
-            if d.name == name:
-                return d
-    if module == "torch.serialization" and name == "_get_layout":
-        return _get_layout
-    if module == "collections" and name == "OrderedDict":
-        return collections.OrderedDict
-    if module == "builtins" and name in ("set", "frozenset", "slice", "complex", "bytearray",
-                                         "range"):
-        return getattr(__import__("builtins"), name)
-    if module == "_codecs" and name == "encode":
-        import _codecs
-        return _codecs.encode
-    return None
+def _default_globals():
+    """PyTorch's weights-only allow-list, mapped to torchlike's objects."""
+    import _codecs
+
+    from ._tensor import Size, Tensor, device
+    from .nn.parameter import Parameter
+    rc = {"collections.OrderedDict": collections.OrderedDict,
+          "collections.Counter": collections.Counter,
+          "torch.nn.parameter.Parameter": Parameter,
+          "torch.serialization._get_layout": _get_layout,
+          "torch.Size": Size, "torch.Tensor": Tensor, "torch.device": device,
+          "_codecs.encode": _codecs.encode, "builtins.bytearray": bytearray,
+          "builtins.set": set, "builtins.frozenset": frozenset, "builtins.complex": complex,
+          "builtins.slice": slice, "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2}
+    for f in _REBUILD_FUNCS:
+        rc[f"torch._utils.{f.__name__}"] = f
+    for d in D.ALL:
+        rc[f"torch.{d.name}"] = d
+    for n, st in _STORAGE_TYPES.items():
+        rc[f"torch.{n}"] = rc[f"torch.storage.{n}"] = st
+    return rc
+
+
+_DEFAULT = []
+
+
+def _default():
+    if not _DEFAULT:
+        _DEFAULT.append(_default_globals())
+    return _DEFAULT[0]
+
+
+_BLOCKED_MODULES = ("sys", "os", "posix", "nt")
 
 
 def _weights_only_error(detail):
@@ -399,75 +555,305 @@ def _weights_only_error(detail):
         "with weights_only https://pytorch.org/docs/stable/generated/torch.load.html.")
 
 
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, zf, prefix, map_location, weights_only, byteorder, where,
-                 **kwargs):
-        super().__init__(file, **kwargs)
+class _WeightsUnpickler:
+    """The ``weights_only`` unpickler: its own opcode loop (PyTorch's design), never the stdlib's.
+
+    Globals come only from the allow-lists (``extra`` may add a policy: a function
+    ``(module, name) -> object or None``). REDUCE / NEWOBJ call only those globals. BUILD,
+    SETITEM(S), APPEND(S) and ADDITEMS change only objects this load created itself, never a
+    global (a class, dtype, function or shared instance), so a file cannot touch anything but
+    the object it returns.
+    """
+
+    def __init__(self, data, persistent_load, encoding="utf-8", extra=None):
+        self.data, self.pos = data, 0
+        self.persistent_load, self.encoding, self.extra = persistent_load, encoding, extra
+        self.memo, self.stack, self.metastack = {}, [], []
+        self.fresh = {}     # id -> object created by this load (kept alive: ids stay unique)
+        self.globals = {}   # id -> object returned by GLOBAL in this load
+
+    # ---------------------------------------------------------------- input
+    def read(self, n):
+        b = self.data[self.pos:self.pos + n]
+        if len(b) < n:
+            raise EOFError("pickle data was truncated")
+        self.pos += n
+        return b
+
+    def readline(self):
+        i = self.data.find(b"\n", self.pos)
+        if i < 0:
+            raise EOFError("pickle data was truncated")
+        b, self.pos = self.data[self.pos:i], i + 1
+        return b
+
+    def _unpack(self, fmt):
+        return struct.unpack(fmt, self.read(struct.calcsize(fmt)))[0]
+
+    # ---------------------------------------------------------------- helpers
+    def push_fresh(self, obj):
+        self.fresh[id(obj)] = obj
+        self.stack.append(obj)
+
+    def pop_mark(self):
+        items, self.stack = self.stack, self.metastack.pop()
+        return items
+
+    def target(self, kinds, op):
+        obj = self.stack[-1]
+        if not isinstance(obj, kinds) or id(obj) not in self.fresh:
+            raise pickle.UnpicklingError(f"{op} is only allowed on a {kinds[0].__name__} created "
+                                         f"by this checkpoint, not on {type(obj)}")
+        return obj
+
+    def find_global(self, module, name):
+        if module == "__builtin__":
+            module = "builtins"
+        full = f"{module}.{name}"
+        if module in _BLOCKED_MODULES:
+            raise pickle.UnpicklingError(f"Trying to load unsupported GLOBAL {full} whose module "
+                                         f"{module} is blocked.")
+        obj = _default().get(full)
+        if obj is None:
+            obj = _user_globals().get(full)
+        if obj is None and self.extra is not None:
+            obj = self.extra(module, name)
+        if obj is None:
+            shown = full[len("builtins."):] if full.startswith("builtins.") else full
+            raise pickle.UnpicklingError(
+                f"Unsupported global: GLOBAL {shown} was not an allowed global by default. "
+                f"Please use `torch.serialization.add_safe_globals([{shown}])` or the "
+                f"`torch.serialization.safe_globals([{shown}])` context manager to allowlist "
+                "this global if you trust this class/function.")
+        self.globals[id(obj)] = obj
+        self.stack.append(obj)
+
+    def check_call(self, f, args, op):
+        from ._tensor import Tensor
+        if id(f) not in self.globals or not callable(f) or f is Tensor:
+            what = f if id(f) in self.globals else type(f)
+            raise pickle.UnpicklingError(f"Trying to call {op} for unrecognized function {what}")
+        if type(args) is not tuple:
+            raise pickle.UnpicklingError(f"{op} arguments must be a tuple")
+        if f is bytearray and args and not isinstance(args[0], (bytes, bytearray, str)):
+            raise pickle.UnpicklingError("bytearray() of a size is not allowed in a checkpoint")
+
+    @staticmethod
+    def _makes_fresh(cls):
+        import enum
+
+        from ._tensor import device
+        return isinstance(cls, type) and not issubclass(cls, (enum.Enum, device, D.dtype))
+
+    # ---------------------------------------------------------------- opcodes
+    def load(self):
+        ops = self._ops()
+        while True:
+            key = self.read(1)[0]
+            if key == pickle.STOP[0]:
+                if len(self.stack) != 1 or self.metastack:
+                    raise pickle.UnpicklingError("pickle data ends with an unbalanced stack")
+                return self.stack.pop()
+            op = ops.get(key)
+            if op is None:
+                raise pickle.UnpicklingError(f"Unsupported operand {key}")
+            op()
+
+    def mark(self):
+        self.metastack.append(self.stack)
+        self.stack = []
+
+    def tuple_of(self, n):
+        if len(self.stack) < n:
+            raise pickle.UnpicklingError("stack underflow")
+        self.stack[len(self.stack) - n:] = [tuple(self.stack[len(self.stack) - n:])]
+
+    def put(self, i):
+        self.memo[i] = self.stack[-1]
+
+    def reduce(self):
+        args = self.stack.pop()
+        f = self.stack[-1]
+        self.check_call(f, args, "reduce")
+        r = f(*args)
+        self.stack[-1] = r
+        if f in _REBUILDERS or (self._makes_fresh(f) and type(r) is f):
+            self.fresh[id(r)] = r
+
+    def newobj(self):
+        from .nn.parameter import Parameter
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        self.check_call(cls, args, "NEWOBJ")
+        if not isinstance(cls, type):
+            raise pickle.UnpicklingError(f"NEWOBJ needs a class, got {cls!r}")
+        r = Parameter(*args) if cls is Parameter else cls.__new__(cls, *args)
+        if self._makes_fresh(cls):
+            self.fresh[id(r)] = r
+        self.stack.append(r)
+
+    def build(self):
+        from ._tensor import Tensor
+        state = self.stack.pop()
+        inst = self.stack[-1]
+        typ = type(inst)
+        if id(inst) not in self.fresh:
+            raise pickle.UnpicklingError(f"Can only build objects created by this checkpoint, "
+                                         f"but got {typ}")
+        if isinstance(inst, Tensor):
+            return _set_tensor_state(inst, state)
+        if typ is not collections.OrderedDict and id(typ) not in self.globals:
+            raise pickle.UnpicklingError("Can only build Tensor, Parameter, OrderedDict or types "
+                                         f"allowlisted via `add_safe_globals`, but got {typ}")
+        if getattr(typ, "__setstate__", None) is not None:
+            return inst.__setstate__(state)
+        slots = None
+        if isinstance(state, tuple) and len(state) == 2:
+            state, slots = state
+        if state:
+            inst.__dict__.update(state)
+        for k, v in (slots or {}).items():
+            if type(k) is not str or k.startswith("__"):
+                raise pickle.UnpicklingError(f"refusing to set attribute {k!r}")
+            setattr(inst, k, v)
+
+    def setitems(self, items):
+        d = self.target((dict,), "SETITEM")
+        if len(items) % 2:
+            raise pickle.UnpicklingError("SETITEMS needs key/value pairs")
+        for i in range(0, len(items), 2):
+            d[items[i]] = items[i + 1]
+
+    def glob(self):
+        module = self.readline().decode("utf-8")
+        self.find_global(module, self.readline().decode("utf-8"))
+
+    def stack_global(self):
+        name, module = self.stack.pop(), self.stack.pop()
+        if type(name) is not str or type(module) is not str:
+            raise pickle.UnpicklingError("STACK_GLOBAL requires str")
+        self.find_global(module, name)
+
+    def _ops(self):
+        P, rd, u = pickle, self.read, self._unpack
+
+        def push(f):          # f may pop a mark (which replaces self.stack): call it first
+            def op():
+                v = f()
+                self.stack.append(v)
+            return op
+
+        def text(b):
+            return b if self.encoding == "bytes" else b.decode(self.encoding, "strict")
+
+        def utf8(b):
+            return str(b, "utf-8", "surrogatepass")
+
+        return {
+            P.PROTO[0]: lambda: rd(1), P.FRAME[0]: lambda: rd(8),
+            P.MARK[0]: self.mark, P.POP_MARK[0]: self.pop_mark,
+            P.POP[0]: lambda: self.stack.pop() if self.stack else self.pop_mark(),
+            P.DUP[0]: lambda: self.stack.append(self.stack[-1]),
+            P.NONE[0]: push(lambda: None),
+            P.NEWTRUE[0]: push(lambda: True), P.NEWFALSE[0]: push(lambda: False),
+            P.BININT[0]: push(lambda: u("<i")), P.BININT1[0]: push(lambda: rd(1)[0]),
+            P.BININT2[0]: push(lambda: u("<H")),
+            P.LONG1[0]: push(lambda: P.decode_long(rd(rd(1)[0]))),
+            P.LONG4[0]: push(lambda: P.decode_long(rd(u("<I")))),
+            P.BINFLOAT[0]: push(lambda: u(">d")),
+            P.BINUNICODE[0]: push(lambda: utf8(rd(u("<I")))),
+            P.SHORT_BINUNICODE[0]: push(lambda: utf8(rd(rd(1)[0]))),
+            P.BINUNICODE8[0]: push(lambda: utf8(rd(u("<Q")))),
+            P.SHORT_BINSTRING[0]: push(lambda: text(rd(rd(1)[0]))),
+            P.BINSTRING[0]: push(lambda: text(rd(u("<I")))),
+            P.SHORT_BINBYTES[0]: push(lambda: rd(rd(1)[0])),
+            P.BINBYTES[0]: push(lambda: rd(u("<I"))), P.BINBYTES8[0]: push(lambda: rd(u("<Q"))),
+            P.EMPTY_TUPLE[0]: push(tuple),
+            P.TUPLE[0]: push(lambda: tuple(self.pop_mark())),
+            P.TUPLE1[0]: lambda: self.tuple_of(1), P.TUPLE2[0]: lambda: self.tuple_of(2),
+            P.TUPLE3[0]: lambda: self.tuple_of(3),
+            P.EMPTY_LIST[0]: lambda: self.push_fresh([]),
+            P.LIST[0]: lambda: self.push_fresh(self.pop_mark()),
+            P.APPEND[0]: lambda: (lambda v: self.target((list,), "APPEND").append(v))(
+                self.stack.pop()),
+            P.APPENDS[0]: lambda: (lambda v: self.target((list,), "APPENDS").extend(v))(
+                self.pop_mark()),
+            P.EMPTY_DICT[0]: lambda: self.push_fresh({}),
+            P.DICT[0]: lambda: (lambda it: self.push_fresh(dict(zip(it[::2], it[1::2]))))(
+                self.pop_mark()),
+            P.SETITEM[0]: lambda: (lambda v, k: self.setitems([k, v]))(
+                self.stack.pop(), self.stack.pop()),
+            P.SETITEMS[0]: lambda: self.setitems(self.pop_mark()),
+            P.EMPTY_SET[0]: lambda: self.push_fresh(set()),
+            P.ADDITEMS[0]: lambda: (lambda v: self.target((set,), "ADDITEMS").update(v))(
+                self.pop_mark()),
+            P.FROZENSET[0]: push(lambda: frozenset(self.pop_mark())),
+            P.GLOBAL[0]: self.glob, P.STACK_GLOBAL[0]: self.stack_global,
+            P.REDUCE[0]: self.reduce, P.NEWOBJ[0]: self.newobj, P.BUILD[0]: self.build,
+            P.BINPERSID[0]: lambda: self.stack.append(self.persistent_load(self.stack.pop())),
+            P.BINGET[0]: lambda: self.stack.append(self.memo[rd(1)[0]]),
+            P.LONG_BINGET[0]: lambda: self.stack.append(self.memo[u("<I")]),
+            P.BINPUT[0]: lambda: self.put(rd(1)[0]), P.LONG_BINPUT[0]: lambda: self.put(u("<I")),
+            P.MEMOIZE[0]: lambda: self.put(len(self.memo)),
+        }
+
+
+class _Storages:
+    """``persistent_load`` for both unpicklers: reads each storage record once, checks its size
+    against the pickle's claim before reading it, and caches it per dtype."""
+
+    def __init__(self, zf, prefix, map_location, byteorder, where):
         self.zf, self.prefix, self.map_location = zf, prefix, map_location
-        self.weights_only, self.byteorder, self.where = weights_only, byteorder, where
+        self.byteorder, self.where = byteorder, where
         self.loaded = {}
 
-    def find_class(self, module, name):
-        g = _torch_global(module, name)
-        if g is not None:
-            return g
-        if self.weights_only:
-            for obj in _SAFE_GLOBALS:
-                if (getattr(obj, "__module__", None) == module
-                        and getattr(obj, "__qualname__", getattr(obj, "__name__", None)) == name):
-                    return obj
-            fq = f"{module}.{name}"
-            raise _weights_only_error(
-                f"Unsupported global: GLOBAL {fq} was not an allowed global by default. Please "
-                f"use `torch.serialization.add_safe_globals([{fq}])` or the "
-                f"`torch.serialization.safe_globals([{fq}])` context manager to allowlist this "
-                "global if you trust this class/function.")
-        for alias, real in (("torchvision", "torchlike.vision"), ("torch", "torchlike")):
-            if module == alias or module.startswith(alias + "."):
-                try:
-                    mod = importlib.import_module(real + module[len(alias):])
-                    return getattr(mod, name)
-                except (ImportError, AttributeError):
-                    raise pickle.UnpicklingError(
-                        f"this checkpoint needs {module}.{name}, which torchlike does not "
-                        f"provide (looked for {real + module[len(alias):]}.{name})") from None
-        return super().find_class(module, name)
-
-    def persistent_load(self, pid):
-        if not isinstance(pid, tuple) or not pid or pid[0] != "storage" or len(pid) != 5:
-            raise pickle.UnpicklingError(f"unsupported persistent id in checkpoint: {pid!r}")
+    def __call__(self, pid):
+        if type(pid) is not tuple or len(pid) != 5 or pid[0] not in ("storage", b"storage"):
+            raise pickle.UnpicklingError("Only persistent_load of storage is allowed, but got "
+                                         f"{type(pid).__name__}")
         _, stype, key, location, numel = pid
-        if not isinstance(stype, _StorageType):
-            raise pickle.UnpicklingError(f"unsupported storage type in checkpoint: {stype!r}")
-        if key in self.loaded:
-            return self.loaded[key]
+        if not isinstance(stype, _StorageType) or type(key) is not str or \
+                type(location) is not str or type(numel) is not int or numel < 0:
+            raise pickle.UnpicklingError("malformed storage reference in checkpoint")
+        st = self.loaded.get((key, stype.dtype_name))
+        if st is None:
+            st = self.loaded[key, stype.dtype_name] = self._read(stype.dtype_name, key, numel,
+                                                                 location)
+        return st
+
+    def _read(self, dtype_name, key, numel, location):
         name = f"{self.prefix}data/{key}"
+        npdt = np.dtype(_dtype_by_name(dtype_name).np)
+        if self.byteorder == "big":
+            npdt = npdt.newbyteorder(">")
+        nbytes = numel * npdt.itemsize
         try:
-            raw = self.zf.read(name)
+            info = self.zf.getinfo(name)
         except KeyError:
             raise RuntimeError(f"{self.where} is corrupted: the archive has no record {name} "
                                "for a storage the pickle refers to") from None
-        except (zipfile.BadZipFile, OSError, EOFError, zlib_error()) as e:
+        if info.file_size != nbytes:
+            raise RuntimeError(f"record size ({info.file_size} bytes) does not match expected "
+                               f"size ({nbytes} bytes = {numel} elements * {npdt.itemsize} "
+                               f"bytes/element) for dtype {dtype_name} ({name} in "
+                               f"{self.where})")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise RuntimeError(f"{self.where}: record {name} uses an unsupported compression")
+        try:
+            raw = self.zf.read(name)
+        except Exception as e:  # noqa: BLE001 - any zip decoding failure means corruption
             raise RuntimeError(f"{self.where} is truncated or corrupted: {e}") from None
-        dt = _dtype_by_name(stype.dtype_name)
-        npdt = np.dtype(dt.np)
-        if self.byteorder == "big":
-            npdt = npdt.newbyteorder(">")
-        if len(raw) != int(numel) * npdt.itemsize:
-            raise RuntimeError(f"{self.where} is truncated or corrupted: storage {key} holds "
-                               f"{len(raw)} bytes, expected {int(numel) * npdt.itemsize} "
-                               f"({numel} x {stype.dtype_name})")
+        if len(raw) != nbytes:
+            raise RuntimeError(f"{self.where} is truncated or corrupted: record {name}")
         arr = np.frombuffer(raw, dtype=npdt)
         if self.byteorder == "big":
             arr = arr.astype(npdt.newbyteorder("="))
-        st = _LoadedStorage(arr, self._device(location))
-        self.loaded[key] = st
-        return st
+        return _LoadedStorage(arr, self._device(location))
 
     def _device(self, location):
         from ._tensor import _gpu_devices
         ml = self.map_location
-        if callable(ml) and not isinstance(ml, (str,)) and not hasattr(ml, "type"):
+        if callable(ml) and not isinstance(ml, str) and not hasattr(ml, "type"):
             r = ml(_LoadedStorage(None, location), location)
             location = r.device if isinstance(r, _LoadedStorage) else str(r)
         elif isinstance(ml, dict):
@@ -481,29 +867,41 @@ class _Unpickler(pickle.Unpickler):
                                "CPU-only machine, please use torch.load with "
                                "map_location=torch.device('cpu') to map your storages to the "
                                "CPU.")
-        if location not in ("cpu",) and not location.startswith("cuda"):
+        if location != "cpu" and not location.startswith("cuda"):
             location = "cpu"
         return location
 
 
-def zlib_error():
-    import zlib
-    return zlib.error
+class _Unpickler(pickle.Unpickler):
+    """``weights_only=False``: the stdlib unpickler (runs what the file names, as in PyTorch),
+    with ``torch.*`` / ``torchvision.*`` globals mapped to torchlike's."""
+
+    def __init__(self, file, persistent_load, **kwargs):
+        super().__init__(file, **kwargs)
+        self._storages = persistent_load
+
+    def persistent_load(self, pid):
+        return self._storages(pid)
+
+    def find_class(self, module, name):
+        g = _default().get(f"{module}.{name}")
+        if g is not None:
+            return g
+        for alias, real in _ALIASES[::-1]:
+            alias, real = real, alias
+            if module == alias or module.startswith(alias + "."):
+                try:
+                    mod = importlib.import_module(real + module[len(alias):])
+                    return getattr(mod, name)
+                except (ImportError, AttributeError):
+                    raise pickle.UnpicklingError(
+                        f"this checkpoint needs {module}.{name}, which torchlike does not "
+                        f"provide (looked for {real + module[len(alias):]}.{name})") from None
+        return super().find_class(module, name)
 
 
-_LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
-
-
-def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
-         **pickle_load_args):
-    """Load an object saved by ``torch.save`` / ``torchlike.save``.
-
-    ``weights_only=True`` (the default, as in PyTorch >= 2.6) rebuilds only tensors, dtypes,
-    ``OrderedDict`` and plain containers/scalars, and refuses any other global.
-    """
-    if weights_only is None:
-        weights_only = pickle_module is None and os.environ.get(
-            "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0") not in ("1", "true", "True")
+def _open_archive(f):
+    """(zip file, prefix of its records, byte order, name for messages) of a checkpoint."""
     if isinstance(f, (str, os.PathLike)):
         where = os.fspath(f)
         with open(where, "rb") as fh:
@@ -512,44 +910,73 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         where = getattr(f, "name", "the checkpoint")
         data = f.read()
     buf = io.BytesIO(data)
-    if not zipfile.is_zipfile(buf):
-        if data[:2] == b"\x80\x02" and len(data) > 12:
-            raise RuntimeError(f"{where} is in PyTorch's legacy (pre-1.6) format, which "
-                               "torchlike does not read; re-save it with a recent torch.save")
-        raise RuntimeError("PytorchStreamReader failed reading zip archive: failed finding "
-                           f"central directory. The file {where} is truncated, corrupted or not "
-                           "a PyTorch checkpoint (this can happen if it was not saved "
-                           "completely or was modified after saving).")
     try:
         zf = zipfile.ZipFile(buf)
         names = zf.namelist()
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except Exception as e:  # noqa: BLE001 - any failure to parse the zip is a bad file
+        if data[:2] == b"\x80\x02" and len(data) > 12:
+            raise RuntimeError(f"{where} is in PyTorch's legacy (pre-1.6) format, which "
+                               "torchlike does not read; re-save it with a recent torch.save") \
+                from None
         raise RuntimeError(f"PytorchStreamReader failed reading zip archive: {e}. The file "
-                           f"{where} is truncated or corrupted.") from None
+                           f"{where} is truncated, corrupted or not a PyTorch checkpoint (this "
+                           "can happen if it was not saved completely or was modified after "
+                           "saving).") from None
     pkl_names = [n for n in names if n.endswith("data.pkl") and n.count("/") <= 1]
     if not pkl_names:
         raise RuntimeError(f"PytorchStreamReader failed locating file data.pkl: file not found "
                            f"({where} is a zip archive but not a PyTorch checkpoint)")
     prefix = pkl_names[0][: -len("data.pkl")]
-    byteorder = "little"
-    if prefix + "byteorder" in names:
-        byteorder = zf.read(prefix + "byteorder").decode().strip() or "little"
     try:
+        byteorder = "little"
+        if prefix + "byteorder" in names:
+            byteorder = zf.read(prefix + "byteorder").decode().strip() or "little"
         pkl = zf.read(pkl_names[0])
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except Exception as e:  # noqa: BLE001
         raise RuntimeError(f"{where} is truncated or corrupted: {e}") from None
-    pickle_load_args.setdefault("encoding", "utf-8")
-    up = _Unpickler(io.BytesIO(pkl), zf, prefix, map_location, weights_only, byteorder, where,
-                    **pickle_load_args)
+    if byteorder not in ("little", "big"):
+        raise RuntimeError(f"{where} is corrupted: unknown byte order {byteorder!r}")
+    return zf, prefix, byteorder, pkl, where
+
+
+def _load(f, map_location, weights_only, extra=None, pickle_load_args=None):
+    """Load a checkpoint; ``extra`` adds an allow-list policy to the weights-only unpickler."""
+    zf, prefix, byteorder, pkl, where = _open_archive(f)
+    args = dict(pickle_load_args or {})
+    args.setdefault("encoding", "utf-8")
+    storages = _Storages(zf, prefix, map_location, byteorder, where)
+    if not weights_only:
+        try:
+            return _Unpickler(io.BytesIO(pkl), storages, **args).load()
+        except (EOFError, struct.error) as e:
+            raise RuntimeError(f"{where} is corrupted: its data.pkl could not be read ({e})") \
+                from None
+    up = _WeightsUnpickler(pkl, storages, args["encoding"], extra)
     try:
         return up.load()
-    except pickle.UnpicklingError:
-        raise
     except (EOFError, struct.error) as e:
         raise RuntimeError(f"{where} is corrupted: its data.pkl could not be read ({e})") \
             from None
-    except (AttributeError, ImportError, TypeError, ValueError, KeyError, IndexError) as e:
-        if weights_only:
-            raise _weights_only_error(str(e)) from None
+    except RuntimeError:
         raise
+    except pickle.UnpicklingError as e:
+        raise _weights_only_error(str(e)) from None
+    except Exception as e:  # noqa: BLE001 - a malformed pickle: one documented error type
+        raise _weights_only_error(f"{type(e).__name__}: {e}") from None
 
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         **pickle_load_args):
+    """Load an object saved by ``torch.save`` / ``torchlike.save``.
+
+    ``weights_only=True`` (the default, as in PyTorch >= 2.6) rebuilds only tensors, dtypes,
+    ``OrderedDict``, plain containers/scalars and the globals allowed by ``add_safe_globals`` /
+    ``safe_globals``; a bad or hostile file raises ``pickle.UnpicklingError`` (anything wrong in
+    its pickle) or ``RuntimeError`` (a truncated or corrupted archive, storages that do not fit
+    their tensors), and never changes anything but the object it returns. Tensors saved from one
+    storage share it after loading and keep their strides, as in PyTorch.
+    """
+    if weights_only is None:
+        weights_only = pickle_module is None and os.environ.get(
+            "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0") not in ("1", "true", "True")
+    return _load(f, map_location, weights_only, pickle_load_args=pickle_load_args)
