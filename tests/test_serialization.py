@@ -157,3 +157,48 @@ def test_map_location(tmp_path):
     assert torchlike.load(p, map_location="cpu")["a"].device.type == "cpu"
     assert torchlike.load(p, map_location=torchlike.device("cpu"))["a"].tolist() == [1.0, 1.0]
     assert torchlike.load(p, map_location=lambda s, loc: s)["a"].tolist() == [1.0, 1.0]
+
+
+def test_torch_views_keep_storage_and_strides(torch, tmp_path):
+    x = torch.arange(12.0).reshape(3, 4)
+    torch.save({"x": x, "v": x[1:, ::2], "t": x.t(), "e": x[:1].expand(5, 4),
+                "other": torch.ones(2)}, tmp_path / "v.pth")
+    ours, ref = torchlike.load(str(tmp_path / "v.pth")), torch.load(tmp_path / "v.pth")
+    for k in ref:
+        assert ours[k].stride() == ref[k].stride(), k
+        assert ours[k].storage_offset() == ref[k].storage_offset(), k
+        np.testing.assert_array_equal(ours[k].numpy(), ref[k].numpy())
+    ours["v"].add_(100)                    # a write through one view is seen by the others
+    ref["v"].add_(100)
+    for k in ref:
+        np.testing.assert_array_equal(ours[k].numpy(), ref[k].numpy())
+    assert ours["x"].untyped_storage() is ours["t"].untyped_storage()
+    assert ours["other"].untyped_storage() is not ours["x"].untyped_storage()
+
+
+def test_torchlike_views_share_storage_in_torch(torch, tmp_path):
+    x = torchlike.arange(12.0).reshape(3, 4)
+    sd = {"x": x, "v": x[1:, ::2], "t": x.t(), "e": x[:1].expand(5, 4), "d": x.detach()}
+    torchlike.save(sd, str(tmp_path / "v.pth"))
+    with zipfile.ZipFile(tmp_path / "v.pth") as z:   # one storage record for all five
+        assert [n for n in z.namelist() if "/data/" in n] == ["v/data/0"]
+    r = torch.load(tmp_path / "v.pth")
+    ptr = r["x"].untyped_storage().data_ptr()
+    for k in sd:
+        assert r[k].untyped_storage().data_ptr() == ptr, k
+        assert r[k].stride() == sd[k].stride() and r[k].storage_offset() == sd[k].storage_offset()
+        np.testing.assert_array_equal(r[k].numpy(), sd[k].numpy())
+    r["t"][0, 0] = -1.0
+    assert r["x"][0, 0].item() == -1.0
+    back = torchlike.load(str(tmp_path / "v.pth"))       # and here, the same sharing
+    back["t"][0, 0] = -1.0
+    assert back["x"][0, 0].item() == back["d"][0, 0].item() == back["e"][3, 0].item() == -1.0
+
+
+def test_loaded_views_require_grad_as_leaves(torch, tmp_path):
+    x = torch.arange(6.0).reshape(2, 3)
+    torch.save({"a": x[0].requires_grad_(), "b": x.t()}, tmp_path / "g.pth")
+    r = torchlike.load(str(tmp_path / "g.pth"))
+    assert r["a"].requires_grad and r["a"].is_leaf and not r["b"].requires_grad
+    (r["a"] * 2).sum().backward()
+    assert r["a"].grad.tolist() == [2.0, 2.0, 2.0]
