@@ -302,3 +302,61 @@ def test_fuzzed_files_with_zip_crc_recomputed():
     assert outcomes["UnpicklingError"] > 50, outcomes
     assert _snapshot() == before
     _genuine_loads_right()
+
+
+# ------------------------------------------------------------------------------- 4. jit
+class _System:
+    def __init__(self, cmd):
+        self.cmd = cmd
+
+    def __reduce__(self):
+        return (os.system, (self.cmd,))
+
+
+def test_jit_load_runs_nothing_from_the_file(tmp_path):
+    marker = tmp_path / "pwned"
+    cmd = f"touch {marker}"
+    plain = tmp_path / "plain.pt"                  # what jit.save used to write: a bare pickle
+    plain.write_bytes(pickle.dumps(("torchlike.jit", 1, _System(cmd))))
+    with pytest.raises(RuntimeError, match="PytorchStreamReader failed"):
+        torchlike.jit.load(str(plain))
+    zipped = tmp_path / "zipped.pt"
+    zipped.write_bytes(archive(pkl(g("os", "system"), tup(s(cmd)), P.REDUCE)))
+    with pytest.raises(pickle.UnpicklingError, match="module os is blocked"):
+        torchlike.jit.load(str(zipped))
+    other = tmp_path / "other.pt"                  # any other callable: refused too
+    other.write_bytes(archive(pkl(g("subprocess", "getoutput"), tup(s(cmd)), P.REDUCE)))
+    with pytest.raises(pickle.UnpicklingError, match="GLOBAL subprocess.getoutput"):
+        torchlike.jit.load(str(other))
+    assert not marker.exists()
+
+
+def test_jit_load_imports_nothing_and_calls_no_module_class():
+    import sys
+    assert "this" not in sys.modules               # importing `this` would print the Zen
+    data = archive(pkl(g("this", "Thing"), P.EMPTY_TUPLE, P.NEWOBJ))
+    with pytest.raises(pickle.UnpicklingError, match="GLOBAL this.Thing"):
+        torchlike.jit.load(io.BytesIO(data))
+    assert "this" not in sys.modules
+    big = archive(pkl(g("torch.nn.modules.linear", "Linear"), tup(i(1 << 20), i(1 << 20)),
+                      P.REDUCE))                   # Linear(2**20, 2**20): 4 TiB of weights
+    with pytest.raises(pickle.UnpicklingError, match="Trying to call reduce"):
+        torchlike.jit.load(io.BytesIO(big))
+
+
+def test_jit_save_load_traced_and_scripted_modules(tmp_path):
+    nn = torchlike.nn
+    torchlike.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = torchlike.randn(2, 3)
+    traced = torchlike.jit.trace(m, x)
+    torchlike.jit.save(traced, str(tmp_path / "t.pt"))
+    back = torchlike.jit.load(str(tmp_path / "t.pt"))
+    assert isinstance(back, torchlike.jit.TracedModule)
+    np.testing.assert_allclose(back(x).detach().numpy(), m(x).detach().numpy(), rtol=1e-6)
+    torchlike.jit.save(torchlike.jit.script(m), str(tmp_path / "s.pt"))
+    s2 = torchlike.jit.load(str(tmp_path / "s.pt"), map_location="cpu")
+    assert type(s2) is nn.Sequential
+    np.testing.assert_allclose(s2(x).detach().numpy(), m(x).detach().numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="saves modules"):
+        torchlike.jit.save(torchlike.jit.trace(lambda a: a * 2, x), str(tmp_path / "f.pt"))

@@ -202,3 +202,41 @@ def test_loaded_views_require_grad_as_leaves(torch, tmp_path):
     assert r["a"].requires_grad and r["a"].is_leaf and not r["b"].requires_grad
     (r["a"] * 2).sum().backward()
     assert r["a"].grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_whole_torch_module_loads_inside_safe_globals(torch, tmp_path):
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU())
+    m(torch.randn(5, 3))                    # running stats move away from their defaults
+    m.eval()
+    torch.save(m, tmp_path / "m.pth")
+    nn = torchlike.nn
+    with pytest.raises(pickle.UnpicklingError, match=r"GLOBAL torch\.nn\.modules\.container\."
+                                                     r"Sequential was not an allowed global"):
+        torchlike.load(str(tmp_path / "m.pth"))
+    with pytest.raises(pickle.UnpicklingError):          # torch needs the same allow-list
+        torch.load(tmp_path / "m.pth")
+    # torch's BatchNorm1d lives in torch.nn.modules.batchnorm: matched by name under torch.nn
+    with torchlike.serialization.safe_globals([nn.Sequential, nn.Linear, nn.BatchNorm1d, nn.ReLU]):
+        r = torchlike.load(str(tmp_path / "m.pth"))
+    assert [type(c) for c in r] == [nn.Linear, nn.BatchNorm1d, nn.ReLU]
+    assert torchlike.serialization.get_safe_globals() == []
+    x = torch.randn(2, 3)
+    np.testing.assert_allclose(r(torchlike.tensor(x.numpy())).detach().numpy(),
+                               m(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    r2 = torchlike.load(str(tmp_path / "m.pth"), weights_only=False)
+    assert type(r2[1]) is nn.BatchNorm1d
+
+
+def test_add_safe_globals_and_tuple_form(tmp_path):
+    q = str(tmp_path / "obj.pth")
+    torchlike.save(Plain(), q)
+    try:
+        torchlike.serialization.add_safe_globals([(Plain, f"{__name__}.Plain")])
+        assert isinstance(torchlike.load(q), Plain)
+    finally:
+        torchlike.serialization.clear_safe_globals()
+    with pytest.raises(ValueError, match="Expected tuple of length 2"):
+        torchlike.serialization.add_safe_globals([(Plain,)])
+    with pytest.raises(pickle.UnpicklingError):
+        torchlike.load(q)

@@ -363,6 +363,32 @@ def _user_globals():
     return {n: obj for e in _SAFE_GLOBALS for obj, names in [_names(e)] for n in names}
 
 
+def _torchlike_object(module, name, importing):
+    """torchlike's object for a ``torch.*`` / ``torchvision.*`` global: the one at the same module
+    path, else the same name in the nearest torchlike package above it (PyTorch's
+    ``torch.nn.modules.batchnorm.BatchNorm2d`` is ``torchlike.nn.BatchNorm2d``). Without
+    ``importing`` only modules already imported are looked at."""
+    import sys
+    for here, there in _ALIASES:
+        if module != there and not module.startswith(there + "."):
+            continue
+        parts = (here + module[len(there):]).split(".")
+        stop = min(len(parts), len(here.split(".")) + 1)
+        while len(parts) >= stop:
+            mod = sys.modules.get(".".join(parts))
+            if mod is None and importing:
+                try:
+                    mod = importlib.import_module(".".join(parts))
+                except ImportError:
+                    mod = None
+            obj = getattr(mod, name, None) if mod is not None else None
+            if obj is not None and not isinstance(obj, type(sys)):
+                return obj
+            parts.pop()
+        return None
+    return None
+
+
 class _StorageType:
     __slots__ = ("name", "dtype_name")
 
@@ -559,7 +585,7 @@ class _WeightsUnpickler:
     """The ``weights_only`` unpickler: its own opcode loop (PyTorch's design), never the stdlib's.
 
     Globals come only from the allow-lists (``extra`` may add a policy: a function
-    ``(module, name) -> object or None``). REDUCE / NEWOBJ call only those globals. BUILD,
+    ``(module, name) -> (object, whether REDUCE may call it) or None``). REDUCE / NEWOBJ call only those globals. BUILD,
     SETITEM(S), APPEND(S) and ADDITEMS change only objects this load created itself, never a
     global (a class, dtype, function or shared instance), so a file cannot touch anything but
     the object it returns.
@@ -571,6 +597,7 @@ class _WeightsUnpickler:
         self.memo, self.stack, self.metastack = {}, [], []
         self.fresh = {}     # id -> object created by this load (kept alive: ids stay unique)
         self.globals = {}   # id -> object returned by GLOBAL in this load
+        self.reducible = {}  # id -> those of them that REDUCE may call
 
     # ---------------------------------------------------------------- input
     def read(self, n):
@@ -615,9 +642,14 @@ class _WeightsUnpickler:
                                          f"{module} is blocked.")
         obj = _default().get(full)
         if obj is None:
-            obj = _user_globals().get(full)
+            user = _user_globals()
+            obj = user.get(full)
+            if obj is None:         # a torch path torchlike defines elsewhere, if allowed
+                o = _torchlike_object(module, name, importing=False)
+                obj = o if o is not None and any(o is u for u in user.values()) else None
+        reducible = obj is not None
         if obj is None and self.extra is not None:
-            obj = self.extra(module, name)
+            obj, reducible = self.extra(module, name) or (None, False)
         if obj is None:
             shown = full[len("builtins."):] if full.startswith("builtins.") else full
             raise pickle.UnpicklingError(
@@ -626,11 +658,14 @@ class _WeightsUnpickler:
                 f"`torch.serialization.safe_globals([{shown}])` context manager to allowlist "
                 "this global if you trust this class/function.")
         self.globals[id(obj)] = obj
+        if reducible:
+            self.reducible[id(obj)] = obj
         self.stack.append(obj)
 
     def check_call(self, f, args, op):
         from ._tensor import Tensor
-        if id(f) not in self.globals or not callable(f) or f is Tensor:
+        allowed = self.reducible if op == "reduce" else self.globals
+        if id(f) not in allowed or not callable(f) or f is Tensor:
             what = f if id(f) in self.globals else type(f)
             raise pickle.UnpicklingError(f"Trying to call {op} for unrecognized function {what}")
         if type(args) is not tuple:
@@ -885,18 +920,13 @@ class _Unpickler(pickle.Unpickler):
 
     def find_class(self, module, name):
         g = _default().get(f"{module}.{name}")
+        if g is None:
+            g = _torchlike_object(module, name, importing=True)
         if g is not None:
             return g
-        for alias, real in _ALIASES[::-1]:
-            alias, real = real, alias
-            if module == alias or module.startswith(alias + "."):
-                try:
-                    mod = importlib.import_module(real + module[len(alias):])
-                    return getattr(mod, name)
-                except (ImportError, AttributeError):
-                    raise pickle.UnpicklingError(
-                        f"this checkpoint needs {module}.{name}, which torchlike does not "
-                        f"provide (looked for {real + module[len(alias):]}.{name})") from None
+        if module.split(".")[0] in ("torch", "torchvision"):
+            raise pickle.UnpicklingError(f"this checkpoint needs {module}.{name}, which torchlike "
+                                         "does not provide")
         return super().find_class(module, name)
 
 
