@@ -204,14 +204,14 @@ def test_state_dict_aliases_live_state_like_torch():
 def test_changing_lr_takes_effect_without_recompiling(torch):
     changes = {5: 0.05, 9: 0.001, 14: 0.2}
     _train(torchlike, "Adam", dict(lr=0.01), steps=2)  # warm the kernel for this structure
-    k = optmod.Kernel
-    traces_before = torchlike.optim.adam._adam.traces
+    kernel = torchlike.optim.Adam._kernel
+    traces_before = kernel.traces
     ours, _, l1 = _train(torchlike, "Adam", dict(lr=0.01), lr_changes=changes)
-    assert torchlike.optim.adam._adam.traces == traces_before
+    assert kernel.traces == traces_before
     theirs, _, l2 = _train(torch, "Adam", dict(lr=0.01), lr_changes=changes)
     for a, e in zip(ours, theirs):
         np.testing.assert_allclose(_np(a), _np(e), rtol=0, atol=1e-5)
-    assert isinstance(torchlike.optim.adam._adam, k)
+    assert isinstance(kernel, optmod.GroupKernel)
 
 
 def test_scheduler_does_not_recompile(torch):
@@ -220,11 +220,11 @@ def test_scheduler_does_not_recompile(torch):
         opt = mod.optim.SGD(params, lr=0.1, momentum=0.9)
         sched = mod.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
         _train(mod, "SGD", {}, steps=2, params=params, opt=opt)
-        t0 = torchlike.optim.sgd._sgd.traces
+        t0 = torchlike.optim.SGD._kernel.traces
         for _ in range(10):
             _train(mod, "SGD", {}, steps=1, params=params, opt=opt)
             sched.step()
-        return params, torchlike.optim.sgd._sgd.traces - t0
+        return params, torchlike.optim.SGD._kernel.traces - t0
 
     ours, retraced = run(torchlike)
     theirs, _ = run(torch)

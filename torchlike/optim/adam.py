@@ -1,70 +1,35 @@
-"""Adam and AdamW (PyTorch's single-tensor update, run as one jitted call per group)."""
+"""Adam and AdamW: optax's ``scale_by_adam`` with PyTorch's state, options and checks."""
 from __future__ import annotations
 
 import jax.numpy as jnp
+import optax
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, cast, check_fused, check_lr, hp, is_nonzero, kernel, lerp,
-                        step_tensor, to_scalar, wide, zeros_like)
+from .optimizer import Optimizer, check_args, check_fused, count, descend, to_scalar
 
 __all__ = ["Adam", "AdamW"]
 
 
-@kernel
-def _adam(static, params, grads, states, h):
-    amsgrad, maximize, wd_on, decoupled = static
-    lr, beta1, beta2, eps, wd = h
-    out_p, out_s = [], []
-    for p, g, s in zip(params, grads, states):
-        dt = p.dtype
-        if maximize:
-            g = -g
-        step = s["step"] + 1
-        if wd_on:
-            if decoupled:
-                p = p * cast(1 - lr * wd, dt)
-            else:
-                g = g + cast(wd, dt) * p
-        m = lerp(s["exp_avg"], g, 1 - beta1)
-        v = s["exp_avg_sq"] * cast(beta2, dt) + cast(1 - beta2, dt) * (g * g)
-        t = wide(step)
-        bc1 = 1 - wide(beta1) ** t
-        bc2 = 1 - wide(beta2) ** t
-        step_size = wide(lr) / bc1
-        bc2_sqrt = jnp.sqrt(bc2)
-        ns = {"step": step, "exp_avg": m, "exp_avg_sq": v}
-        if amsgrad:
-            mx = jnp.maximum(s["max_exp_avg_sq"], v)
-            ns["max_exp_avg_sq"] = mx
-            denom = jnp.sqrt(mx) / cast(bc2_sqrt, dt) + cast(eps, dt)
-        else:
-            denom = jnp.sqrt(v) / cast(bc2_sqrt, dt) + cast(eps, dt)
-        out_p.append(p + cast(-step_size, dt) * (m / denom))
-        out_s.append(ns)
-    return out_p, out_s
-
-
 class Adam(Optimizer):
-    """Adam (PyTorch's ``torch.optim.Adam``): L2 weight decay unless decoupled_weight_decay."""
+    """Adam (PyTorch's ``torch.optim.Adam``): L2 weight decay unless decoupled_weight_decay.
 
-    _kernel = _adam
+    The moments and the bias-corrected direction are optax's ``scale_by_adam`` (the same
+    formula as PyTorch's: eps outside the square root of the corrected second moment). With
+    ``amsgrad`` the direction uses the running maximum of the raw second moment, as PyTorch
+    does; optax's ``scale_by_amsgrad`` keeps the maximum of the bias-corrected one.
+    """
+
+    hyper = ("betas", "eps")
+    flags = ("amsgrad",)
+    sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
-        if isinstance(lr, Tensor):
-            if foreach and not capturable:
-                raise ValueError("lr as a Tensor is not supported for capturable=False and "
-                                 "foreach=True")
-        check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and "
+                             "foreach=True")
+        check_args(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")
@@ -83,43 +48,31 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
         check_fused(fused, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-
-    def _check_grad(self, p, g):
-        if getattr(g, "is_sparse", False):
-            raise RuntimeError("Adam does not support sparse gradients, please consider "
-                               "SparseAdam instead")
-
-    def step(self, closure=None):
-        return self._default_step(closure)
-
-    def _init_state(self, group, p, state):
-        state["step"] = step_tensor()
-        state["exp_avg"] = zeros_like(p)
-        state["exp_avg_sq"] = zeros_like(p)
+    def init(self, group, p):
+        s = {"exp_avg": jnp.zeros_like(p._v), "exp_avg_sq": jnp.zeros_like(p._v)}
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = zeros_like(p)
+            s["max_exp_avg_sq"] = jnp.zeros_like(p._v)
+        return s
 
-    def _static(self, group, params, states):
-        return (bool(group["amsgrad"]), bool(group["maximize"]),
-                is_nonzero(group["weight_decay"]), bool(group["decoupled_weight_decay"]))
-
-    def _hyper(self, group):
-        b1, b2 = group["betas"]
-        return (hp(group["lr"]), hp(b1), hp(b2), hp(group["eps"]), hp(group["weight_decay"]))
+    @staticmethod
+    def update(p, g, s, h, f):
+        (b1, b2), step = h["betas"], s["step"]
+        u, st = optax.scale_by_adam(b1, b2, h["eps"]).update(
+            g, optax.ScaleByAdamState(count(step), s["exp_avg"], s["exp_avg_sq"]))
+        ns = {"exp_avg": st.mu, "exp_avg_sq": st.nu}
+        if f["amsgrad"]:
+            vmax = ns["max_exp_avg_sq"] = jnp.maximum(s["max_exp_avg_sq"], st.nu)
+            u = optax.tree.bias_correction(st.mu, b1, st.count) / (
+                jnp.sqrt(optax.tree.bias_correction(vmax, b2, st.count)) + h["eps"])
+        return descend(p, u, h["lr"]), ns
 
 
 class AdamW(Adam):
-    """AdamW (PyTorch's ``torch.optim.AdamW``): Adam with decoupled weight decay."""
+    """AdamW (PyTorch's ``torch.optim.AdamW``): Adam with decoupled weight decay.
+
+    Its default weight_decay is PyTorch's 1e-2 (optax's ``adamw`` defaults to 1e-4), and the
+    decay multiplies the parameter by ``1 - lr * wd`` before the Adam step, as PyTorch does.
+    """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False, foreach=None, capturable=False,

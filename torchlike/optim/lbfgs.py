@@ -12,7 +12,7 @@ import numpy as np
 
 from .._autograd_core import GRAD
 from .._tensor import Tensor, _new
-from .optimizer import Optimizer, write
+from .optimizer import Optimizer, check_args, write
 
 __all__ = ["LBFGS"]
 
@@ -169,10 +169,7 @@ class LBFGS(Optimizer):
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_args(lr=lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = {"lr": lr, "max_iter": max_iter, "max_eval": max_eval,

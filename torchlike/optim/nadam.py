@@ -3,64 +3,26 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .._tensor import _new
-from .optimizer import (Optimizer, cast, check_betas, check_lr, hp, is_nonzero, kernel, lerp,
-                        step_tensor, wide, zeros_like)
+from .optimizer import Optimizer, cast, check_args, moments, wide
 
 __all__ = ["NAdam"]
 
 
-@kernel
-def _nadam(static, params, grads, states, h):
-    maximize, wd_on, decoupled = static
-    lr, beta1, beta2, eps, wd, momentum_decay = h
-    out_p, out_s = [], []
-    for p, g, s in zip(params, grads, states):
-        dt = p.dtype
-        if maximize:
-            g = -g
-        step = s["step"] + 1
-        t = wide(step)
-        bc2 = 1 - wide(beta2) ** t
-        if wd_on:
-            if decoupled:
-                p = p * cast(1 - lr * wd, dt)
-            else:
-                g = g + cast(wd, dt) * p
-        b1 = wide(beta1)
-        mu = b1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
-        mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))
-        mp_old = s["mu_product"]
-        mu_product = mp_old * mu.astype(mp_old.dtype)
-        m = lerp(s["exp_avg"], g, 1 - beta1)
-        v = s["exp_avg_sq"] * cast(beta2, dt) + cast(1 - beta2, dt) * (g * g)
-        denom = jnp.sqrt(v / cast(bc2, dt)) + cast(eps, dt)
-        mpw = wide(mu_product)
-        mu_product_next = mpw * mu_next
-        lrw = wide(lr)
-        p = p + cast(-lrw * (1.0 - mu) / (1.0 - mpw), dt) * (g / denom)
-        p = p + cast((-lrw * mu_next) / (1.0 - mu_product_next), dt) * (m / denom)
-        out_p.append(p)
-        out_s.append({"step": step, "mu_product": mu_product, "exp_avg": m, "exp_avg_sq": v})
-    return out_p, out_s
-
-
 class NAdam(Optimizer):
-    """NAdam: Adam with Nesterov momentum (``torch.optim.NAdam``)."""
+    """NAdam: Adam with Nesterov momentum (``torch.optim.NAdam``).
 
-    _kernel = _nadam
+    The moments are optax's; the step is not optax's ``scale_by_adam(nesterov=True)``, which
+    has no momentum-decay schedule (PyTorch's ``mu_t = beta1 * (1 - 0.5 * 0.96 **
+    (t * momentum_decay))`` and its running product).
+    """
+
+    hyper = ("betas", "eps", "momentum_decay")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
-        check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        check_betas(betas)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        check_args(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay,
+                   momentum_decay=momentum_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "momentum_decay": momentum_decay,
                     "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize,
@@ -68,20 +30,20 @@ class NAdam(Optimizer):
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        return self._default_step(closure)
+    def init(self, group, p):
+        return {"mu_product": jnp.ones((), jnp.float32), "exp_avg": jnp.zeros_like(p._v),
+                "exp_avg_sq": jnp.zeros_like(p._v)}
 
-    def _init_state(self, group, p, state):
-        state["step"] = step_tensor()
-        state["mu_product"] = _new(jnp.ones((), jnp.float32))
-        state["exp_avg"] = zeros_like(p)
-        state["exp_avg_sq"] = zeros_like(p)
-
-    def _static(self, group, params, states):
-        return (bool(group["maximize"]), is_nonzero(group["weight_decay"]),
-                bool(group["decoupled_weight_decay"]))
-
-    def _hyper(self, group):
-        b1, b2 = group["betas"]
-        return (hp(group["lr"]), hp(b1), hp(b2), hp(group["eps"]), hp(group["weight_decay"]),
-                hp(group["momentum_decay"]))
+    @staticmethod
+    def update(p, g, s, h, f):
+        dt, (beta1, beta2), md = p.dtype, h["betas"], h["momentum_decay"]
+        t, b1, lr = wide(s["step"]), wide(beta1), wide(h["lr"])
+        mu = b1 * (1.0 - 0.5 * (0.96 ** (t * md)))
+        mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * md)))
+        mu_product = s["mu_product"] * mu.astype(s["mu_product"].dtype)
+        m, v = moments(g, s, beta1, beta2)
+        denom = jnp.sqrt(v / cast(1 - wide(beta2) ** t, dt)) + cast(h["eps"], dt)
+        mpw = wide(mu_product)
+        p = p + cast(-lr * (1.0 - mu) / (1.0 - mpw), dt) * (g / denom)
+        p = p + cast((-lr * mu_next) / (1.0 - mpw * mu_next), dt) * (m / denom)
+        return p, {"mu_product": mu_product, "exp_avg": m, "exp_avg_sq": v}

@@ -1,11 +1,22 @@
-"""The Optimizer base class and the machinery that runs one jitted update per param group.
+"""The Optimizer base class: one loop over param groups and parameters for every optimizer.
 
-Every optimizer's update is a pure function
-``kernel(static, params, grads, states, hyper) -> (new_params, new_states)`` on jax arrays.
-It is compiled once per structure (shapes, dtypes, static flags such as ``amsgrad``) with
-``jax.jit``; numeric hyperparameters (``lr``, betas, ``eps``, ...) are traced arguments, so
-changing ``group['lr']`` never recompiles. The results are written back into the parameter and
-state Tensors in place (their version counters are bumped, as PyTorch's in-place updates do).
+An optimizer subclass gives its defaults and argument checks and, for one parameter (in the
+spirit of optax's ``(init, update)`` transforms and MLX's optimizers):
+
+- ``init(self, group, p) -> {name: jax array}``: the new state of one parameter (the base class
+  puts ``'step'`` first unless the class sets ``has_step = False``);
+- ``update(p, g, state, hyper, flags) -> (new_p, new_state)``: a pure function on jax arrays.
+  ``g`` has ``maximize`` and coupled weight decay applied, ``p`` decoupled weight decay,
+  ``state['step']`` is already incremented; ``hyper`` holds the group's numbers named in
+  ``hyper`` (plus ``lr`` and ``weight_decay``) as traced scalars, ``flags`` the Python constants
+  that select code paths (``maximize``, ``amsgrad``, whether ``momentum`` is nonzero...).
+
+The base class does the rest: skipping parameters without a gradient, ``maximize``, weight decay
+(L2 ``g + wd * p``, or ``p * (1 - lr * wd)`` where the group has a true
+``decoupled_weight_decay``), step counting, state creation, and writing the results back into
+the parameter and state Tensors in place (bumping their versions, as PyTorch's in-place updates
+do). All parameters of a group go through one ``jax.jit`` call, compiled once per structure
+(shapes, dtypes, state keys, flags): changing ``group['lr']`` never recompiles.
 
 State lives in Tensors (``state['step']`` is a float32 0-d Tensor, as in PyTorch), and no
 update reads a state value back into Python: under ``torchlike.compile`` the boxes hold tracers.
@@ -14,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import numbers
 import warnings
 from collections import OrderedDict, defaultdict
@@ -21,6 +33,7 @@ from itertools import chain
 
 import jax
 import jax.numpy as jnp
+import optax
 
 from .._autograd_core import GRAD
 from .._tensor import Tensor, _new, _set_root, commit
@@ -75,8 +88,6 @@ def register_optimizer_step_post_hook(hook):
 
 # ----------------------------------------------------------------------- value helpers
 
-_FLOAT64 = jnp.float64
-
 
 def _scalar_dtype():
     """The dtype bias corrections are computed in (PyTorch computes them in Python doubles)."""
@@ -84,15 +95,16 @@ def _scalar_dtype():
 
 
 def hp(v):
-    """A hyperparameter as a jit argument: Python numbers as floats, Tensors as their array.
+    """A hyperparameter as a jit argument: Python numbers as floats, Tensors as their array,
+    tuples (betas, etas) elementwise.
 
     Reading a Python number is fine (it is a trace argument, not a frozen constant); a Tensor
     hyperparameter (possibly holding a tracer under compile) is never read back.
     """
+    if isinstance(v, tuple):
+        return tuple(hp(x) for x in v)
     if isinstance(v, Tensor):
         return v._v.reshape(())
-    if isinstance(v, bool):
-        return float(v)
     if isinstance(v, numbers.Real):
         return float(v)
     return jnp.asarray(v).reshape(())
@@ -134,6 +146,34 @@ def write(t, v):
             GRAD[0] = prev
 
 
+def step_tensor(value=0.0):
+    """A ``state['step']``: a float32 0-d Tensor, as PyTorch keeps it."""
+    return _new(jnp.asarray(value, jnp.float32))
+
+
+# ------------------------------------------------------------------------ argument checks
+
+_ARG_NAMES = {"eps": "epsilon"}
+
+
+def check_args(positive=(), **args):
+    """PyTorch's range checks with its messages, in the order given: each value must be >= 0
+    (> 0 for the names in `positive`), ``rho`` also <= 1, each beta in [0, 1)."""
+    for name, v in args.items():
+        if name == "betas":
+            for i in (0, 1):
+                if not 0.0 <= v[i] < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {v[i]}")
+            continue
+        if name == "lr" and isinstance(v, Tensor) and v.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        ok = (0.0 < v if name in positive else 0.0 <= v) and (name != "rho" or v <= 1.0)
+        if not ok:
+            if name == "lr":
+                raise ValueError(f"Invalid learning rate: {v}")
+            raise ValueError(f"Invalid {_ARG_NAMES.get(name, name)} value: {v}")
+
+
 def check_fused(fused, foreach, differentiable):
     """PyTorch's argument checks for ``fused=True`` (accepted, then ignored: see docs)."""
     if fused:
@@ -143,34 +183,46 @@ def check_fused(fused, foreach, differentiable):
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
-def step_tensor():
-    """A new ``state['step']``: a float32 0-d Tensor holding 0., as PyTorch keeps it."""
-    return _new(jnp.zeros((), jnp.float32))
+# ---------------------------------------------------------------- the jitted group update
 
 
-def zeros_like(p):
-    return _new(jnp.zeros_like(p._v))
+class GroupKernel:
+    """One optimizer's `update` run over all parameters of a group in one jitted call.
 
+    The loop and what every optimizer shares (maximize, weight decay, step counting, keeping
+    each result in its input's dtype) live here; `traces` counts compilations.
+    """
 
-class Kernel:
-    """A pure update function, jitted once per structure; `traces` counts compilations."""
-
-    def __init__(self, fn):
-        self.fn = fn
+    def __init__(self, update):
+        self.update = update
         self.traces = 0
-        self.jit = jax.jit(self._traced, static_argnums=(0,))
-        functools.update_wrapper(self, fn)
+        self.jit = jax.jit(self._run, static_argnums=(0,))
 
-    def _traced(self, static, *args):
+    def _run(self, flags, params, grads, states, hyper):
         self.traces += 1
-        return self.fn(static, *args)
+        f = dict(flags)
+        decay = f["weight_decay"]
+        out_p, out_s = [], []
+        for p, g, s in zip(params, grads, states):
+            dt = p.dtype
+            if f["maximize"]:
+                g = -g
+            if decay == "l2":
+                g = g + cast(hyper["weight_decay"], dt) * p
+            elif decay == "decoupled":
+                p = p * cast(1 - hyper["lr"] * hyper["weight_decay"], dt)
+            s = dict(s)
+            if "step" in s:
+                s["step"] = s["step"] + 1
+            new_p, new_s = self.update(p, g, s, hyper, f)
+            if "step" in s:
+                new_s = {"step": s["step"], **new_s}
+            out_p.append(new_p.astype(dt))
+            out_s.append({k: v.astype(s[k].dtype) if k in s else v for k, v in new_s.items()})
+        return out_p, out_s
 
-    def __call__(self, static, *args):
-        return self.jit(static, *args)
-
-
-def kernel(fn):
-    return Kernel(fn)
+    def __call__(self, flags, *args):
+        return self.jit(flags, *args)
 
 
 def _typename(o):
@@ -189,7 +241,17 @@ class Optimizer:
     Args:
         params: an iterable of Tensors or of dicts (parameter groups).
         defaults: a dict with the default values of the optimization options.
+
+    A subclass defines ``init`` and ``update`` (see the module notes) and inherits ``step``;
+    one that defines its own ``step`` (as PyTorch subclasses do) needs neither.
     """
+
+    hyper = ()        # group entries passed to `update` as traced numbers (with lr, weight_decay)
+    flags = ()        # group entries that select code paths (a number counts as "nonzero")
+    has_step = True   # whether the state holds PyTorch's float32 'step' count
+    sparse_error = "{} does not support sparse gradients"   # None where sparse grads are fine
+    update = None
+    _kernel = None
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -222,6 +284,8 @@ class Optimizer:
         step = cls.__dict__.get("step")
         if step is not None and not getattr(step, "_optim_wrapped", False):
             cls.step = _wrap_step(step)
+        if "update" in cls.__dict__:
+            cls._kernel = GroupKernel(cls.update)
 
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state,
@@ -236,6 +300,15 @@ class Optimizer:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        # as PyTorch's per-optimizer __setstate__: flags missing from an older state get their
+        # defaults, and a Python-number step (SparseAdam keeps one) becomes a Tensor
+        flags = _flag_defaults(type(self))
+        for group in self.param_groups:
+            for k, v in flags.items():
+                group.setdefault(k, v)
+        for s in self.state.values():
+            if "step" in s and not isinstance(s["step"], Tensor):
+                s["step"] = step_tensor(float(s["step"]))
 
     def __repr__(self):
         format_string = self.__class__.__name__ + " ("
@@ -386,7 +459,20 @@ class Optimizer:
                         write(g, jnp.zeros_like(g._v))
 
     def step(self, closure=None):
-        raise NotImplementedError
+        """One optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        if self._kernel is None:
+            raise NotImplementedError
+        loss = None
+        if closure is not None:
+            prev = GRAD[0]
+            GRAD[0] = True
+            try:
+                loss = closure()
+            finally:
+                GRAD[0] = prev
+        for group in self.param_groups:
+            self._step_group(group)
+        return loss
 
     def add_param_group(self, param_group):
         """Add a param group to the optimizer's ``param_groups``."""
@@ -455,70 +541,66 @@ class Optimizer:
 
         self.param_groups.append(param_group)
 
-    # ------------------------------------------------------------- jitted group update
-    # Subclasses using the generic step set `_kernel` and implement `_init_state`,
-    # `_static` and `_hyper`; `_prepare` may add per-step state before the call.
-    _kernel = None
+    # ------------------------------------------------------------ the shared update
+    def init(self, group, p):
+        """The state of one parameter beyond ``'step'``: ``{name: jax array}``."""
+        return {}
 
-    def _init_state(self, group, p, state):
-        raise NotImplementedError
+    def _new_state(self, group, p):
+        s = {"step": step_tensor()} if self.has_step else {}
+        s.update((k, _new(v)) for k, v in self.init(group, p).items())
+        return s
 
-    def _static(self, group, params, states):
-        return ()
+    def _flags(self, group):
+        decay = None
+        if is_nonzero(group.get("weight_decay", 0)):
+            decay = "decoupled" if group.get("decoupled_weight_decay") else "l2"
+        return (("maximize", bool(group.get("maximize", False))), ("weight_decay", decay),
+                *((k, is_nonzero(group[k])) for k in self.flags))
 
     def _hyper(self, group):
-        return ()
-
-    def _default_step(self, closure):
-        loss = None
-        if closure is not None:
-            prev = GRAD[0]
-            GRAD[0] = True
-            try:
-                loss = closure()
-            finally:
-                GRAD[0] = prev
-        for group in self.param_groups:
-            self._step_group(group)
-        return loss
-
-    def _check_grad(self, p, g):
-        pass
+        return {k: hp(group[k]) for k in ("lr", "weight_decay", *self.hyper) if k in group}
 
     def _step_group(self, group):
-        params, grads, states = [], [], []
+        params, grads, boxes = [], [], []
         st = self.state
         for p in group["params"]:
             g = p._grad
             if g is None:
                 continue
-            self._check_grad(p, g)
-            s = st[p]
-            if len(s) == 0:
-                self._init_state(group, p, s)
+            if self.sparse_error and getattr(g, "is_sparse", False):
+                raise RuntimeError(self.sparse_error.format(type(self).__name__))
             params.append(p)
             grads.append(g._v)
-            states.append(s)
+            boxes.append(st.get(p) or self._new_state(group, p))
         if not params:
             return
-        static = self._static(group, params, states)
-        arrays = [{k: v._v for k, v in s.items() if isinstance(v, Tensor)} for s in states]
-        new_p, new_s = self._kernel(static, [p._v for p in params], grads, arrays,
+        arrays = [{k: v._v for k, v in s.items() if isinstance(v, Tensor)} for s in boxes]
+        new_p, new_s = self._kernel(self._flags(group), [p._v for p in params], grads, arrays,
                                     self._hyper(group))
         for p, v in zip(params, new_p):
             write(p, v)
-        for s, ns in zip(states, new_s):
+        for p, s, ns in zip(params, boxes, new_s):
             for k, v in ns.items():
                 t = s.get(k)
                 if isinstance(t, Tensor):
                     write(t, v)
                 else:
                     s[k] = _new(v)
+            if s and st.get(p) is not s:
+                st[p] = s
 
 
 def _float32():
     from .. import _dtype
     return _dtype.float32
+
+
+@functools.lru_cache(maxsize=None)
+def _flag_defaults(cls):
+    """The bool and None defaults of a class's constructor (amsgrad, maximize, foreach...)."""
+    return {n: p.default for n, p in inspect.signature(cls.__init__).parameters.items()
+            if p.default is None or isinstance(p.default, bool)}
 
 
 def _wrap_step(step):
@@ -558,7 +640,11 @@ def _run_step(step, self, args, kwargs):
     return out
 
 
-# ------------------------------------------------------------- kernel math helpers
+
+Optimizer.step = _wrap_step(Optimizer.step)
+
+
+# ------------------------------------------------------------- update math helpers
 
 
 def cast(x, dt):
@@ -577,15 +663,17 @@ def lerp(a, b, w):
     return jnp.where(jnp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
 
 
-def check_lr(lr):
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
+def descend(p, u, lr):
+    """``p - lr * u`` as PyTorch's ``p.add_(u, alpha=-lr)`` rounds it."""
+    return p + cast(-lr, p.dtype) * u
 
 
-def check_betas(betas):
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+def count(step):
+    """optax's int32 step count before this step, from PyTorch's incremented float32 step."""
+    return (step - 1).astype(jnp.int32)
+
+
+def moments(g, s, b1, b2):
+    """Adam's new ``exp_avg`` and ``exp_avg_sq`` (optax's moment updates)."""
+    return (optax.tree.update_moment(g, s["exp_avg"], b1, 1),
+            optax.tree.update_moment_per_elem_norm(g, s["exp_avg_sq"], b2, 2))

@@ -1,85 +1,55 @@
-"""RMSprop (PyTorch's update, with momentum and centered variants)."""
+"""RMSprop: optax's ``scale_by_rms`` / ``scale_by_stddev`` and ``trace`` with PyTorch's state."""
 from __future__ import annotations
 
 import jax.numpy as jnp
+import optax
 
-from .optimizer import (Optimizer, cast, check_lr, hp, is_concrete, is_nonzero, kernel, lerp, step_tensor,
-                        zeros_like)
+from .optimizer import Optimizer, check_args, descend, is_nonzero
 
 __all__ = ["RMSprop"]
 
 
-@kernel
-def _rmsprop(static, params, grads, states, h):
-    maximize, wd_on, mom_on, centered = static
-    lr, alpha, eps, wd, momentum = h
-    out_p, out_s = [], []
-    for p, g, s in zip(params, grads, states):
-        dt = p.dtype
-        step = s["step"] + 1
-        if maximize:
-            g = -g
-        if wd_on:
-            g = g + cast(wd, dt) * p
-        sq = s["square_avg"] * cast(alpha, dt) + cast(1 - alpha, dt) * (g * g)
-        ns = {"step": step, "square_avg": sq}
-        if centered:
-            ga = lerp(s["grad_avg"], g, 1 - alpha)
-            ns["grad_avg"] = ga
-            avg = jnp.sqrt(sq - ga * ga)
-        else:
-            avg = jnp.sqrt(sq)
-        avg = avg + cast(eps, dt)
-        if mom_on:
-            buf = s["momentum_buffer"] * cast(momentum, dt) + g / avg
-            ns["momentum_buffer"] = buf
-            p = p + cast(-lr, dt) * buf
-        else:
-            p = p + cast(-lr, dt) * (g / avg)
-        out_p.append(p)
-        out_s.append(ns)
-    return out_p, out_s
-
-
 class RMSprop(Optimizer):
-    """RMSprop (``torch.optim.RMSprop``)."""
+    """RMSprop (``torch.optim.RMSprop``), with momentum and centered variants.
 
-    _kernel = _rmsprop
+    The square average is optax's ``scale_by_rms`` (``scale_by_stddev`` when centered) with
+    ``eps_in_sqrt=False``, PyTorch's placement; momentum is optax's ``trace`` of the scaled
+    gradient, PyTorch's ``buf = momentum * buf + g / avg`` with a zero initial buffer.
+    """
+
+    hyper = ("alpha", "eps", "momentum")
+    flags = ("momentum", "centered")
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
-        check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        check_args(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
                     "centered": centered, "weight_decay": weight_decay,
                     "capturable": capturable, "foreach": foreach, "maximize": maximize,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        return self._default_step(closure)
-
-    def _init_state(self, group, p, state):
-        state["step"] = step_tensor()
-        state["square_avg"] = zeros_like(p)
-        m = group["momentum"]
-        if not is_concrete(m) or m > 0:
-            state["momentum_buffer"] = zeros_like(p)
+    def init(self, group, p):
+        s = {"square_avg": jnp.zeros_like(p._v)}
+        if is_nonzero(group["momentum"]):
+            s["momentum_buffer"] = jnp.zeros_like(p._v)
         if group["centered"]:
-            state["grad_avg"] = zeros_like(p)
+            s["grad_avg"] = jnp.zeros_like(p._v)
+        return s
 
-    def _static(self, group, params, states):
-        return (bool(group["maximize"]), is_nonzero(group["weight_decay"]),
-                all("momentum_buffer" in s for s in states), bool(group["centered"]))
-
-    def _hyper(self, group):
-        return (hp(group["lr"]), hp(group["alpha"]), hp(group["eps"]),
-                hp(group["weight_decay"]), hp(group["momentum"]))
+    @staticmethod
+    def update(p, g, s, h, f):
+        alpha, eps = h["alpha"], h["eps"]
+        if f["centered"]:
+            u, st = optax.scale_by_stddev(alpha, eps, eps_in_sqrt=False).update(
+                g, optax.ScaleByRStdDevState(mu=s["grad_avg"], nu=s["square_avg"]))
+            ns = {"square_avg": st.nu, "grad_avg": st.mu}
+        else:
+            u, st = optax.scale_by_rms(alpha, eps, eps_in_sqrt=False).update(
+                g, optax.ScaleByRmsState(nu=s["square_avg"]))
+            ns = {"square_avg": st.nu}
+        if f["momentum"]:
+            u, tr = optax.trace(h["momentum"]).update(u, optax.TraceState(s["momentum_buffer"]))
+            ns["momentum_buffer"] = tr.trace
+        return descend(p, u, h["lr"]), ns
