@@ -360,3 +360,32 @@ def test_jit_save_load_traced_and_scripted_modules(tmp_path):
     np.testing.assert_allclose(s2(x).detach().numpy(), m(x).detach().numpy(), rtol=1e-6)
     with pytest.raises(RuntimeError, match="saves modules"):
         torchlike.jit.save(torchlike.jit.trace(lambda a: a * 2, x), str(tmp_path / "f.pt"))
+
+
+# ------------------------------------------------------------------------------- hub
+def test_hub_loads_weights_only(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    good = src / "good.pth"
+    torchlike.save({"w": torchlike.tensor([1.0, 2.0])}, str(good))
+    sd = torchlike.hub.load_state_dict_from_url(good.as_uri(), model_dir=str(tmp_path / "c"))
+    assert sd["w"].tolist() == [1.0, 2.0] and (tmp_path / "c" / "good.pth").exists()
+    marker = tmp_path / "pwned"
+    evil = src / "evil.pth"
+    evil.write_bytes(archive(pkl(g("subprocess", "getoutput"), tup(s(f"touch {marker}")),
+                                 P.REDUCE)))
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        torchlike.hub.load_state_dict_from_url(evil.as_uri(), model_dir=str(tmp_path / "c"))
+    assert not marker.exists()
+    import hashlib
+    digest = hashlib.sha256(good.read_bytes()).hexdigest()
+    named = src / f"m-{digest[:8]}.pth"
+    named.write_bytes(good.read_bytes())
+    assert torchlike.hub.load_state_dict_from_url(named.as_uri(), model_dir=str(tmp_path / "d"),
+                                                  check_hash=True)["w"].tolist() == [1.0, 2.0]
+    wrong = src / "m-0000.pth"
+    wrong.write_bytes(good.read_bytes())
+    with pytest.raises(RuntimeError, match='invalid hash value \\(expected "0000"'):
+        torchlike.hub.load_state_dict_from_url(wrong.as_uri(), model_dir=str(tmp_path / "e"),
+                                               check_hash=True)
+    assert os.listdir(tmp_path / "e") == []
