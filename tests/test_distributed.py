@@ -91,6 +91,50 @@ def test_dead_rank_fails_the_job_quickly():
     assert time.monotonic() - t0 < 110
 
 
+def test_data_parallel_sharded_step_matches_one_device():
+    env = dict(os.environ, PYTHONPATH=ROOT, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    r = subprocess.run([sys.executable, HERE, "dp"], env=env, capture_output=True, text=True,
+                       timeout=150, cwd=ROOT)
+    assert r.returncode == 0 and "dp ok" in r.stdout, r.stdout[-2000:] + r.stderr[-3000:]
+
+
+def _worker_dp():
+    """Four forced CPU devices: DataParallel's compiled and eager steps against one device."""
+    import jax
+    assert len(jax.local_devices()) == 4
+    loss_fn = tl.nn.CrossEntropyLoss()
+
+    def train(model, compiled, steps=6):
+        opt = tl.optim.Adam(model.parameters(), lr=0.01)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        step = tl.compile(step) if compiled else step
+        data = np.random.RandomState(0)
+        for _ in range(steps):
+            loss = step(tl.tensor(data.randn(8, 6).astype(np.float32)),
+                        tl.tensor(data.randint(0, 3, 8)))
+        return [p.detach().numpy() for p in model.parameters()], loss.item()
+
+    want = {c: train(_mlp(0), c) for c in (True, False)}  # one device, before any replication
+    for compiled in (True, False):
+        m = _mlp(0)
+        dp = tl.nn.DataParallel(m)
+        assert [k for k, _ in dp.named_parameters()][0] == "module.0.weight"
+        assert len(m[0].weight._v.sharding.device_set) == 4
+        out = dp(tl.zeros(8, 6))
+        assert out._v.sharding.spec[0] == "batch"
+        got, loss = train(dp, compiled)
+        assert abs(loss - want[compiled][1]) < 1e-5
+        for a, b in zip(got, want[compiled][0]):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    print("dp ok", flush=True)
+
+
 def _worker_env():
     e = os.environ
     print("env", e["RANK"], e["LOCAL_RANK"], e["WORLD_SIZE"], e["LOCAL_WORLD_SIZE"],
@@ -246,6 +290,8 @@ def _worker_die():
 if __name__ == "__main__":
     if sys.argv[1] == "die":
         _worker_die()
+    elif sys.argv[1] == "dp":
+        _worker_dp()
     else:
         _worker_env()
         _worker_collectives()

@@ -93,8 +93,9 @@ class DataParallel(Module):
             self._replicate()
 
     def _replicate(self):
+        from .._random import default_generator
         from .._tensor import _set_root
-        for t in (*self.module.parameters(), *self.module.buffers()):
+        for t in (*self.module.parameters(), *self.module.buffers(), default_generator._key):
             _set_root(t, jax.device_put(t._v, self._rep))
 
     def _shard(self, x):
