@@ -585,10 +585,10 @@ class _WeightsUnpickler:
     """The ``weights_only`` unpickler: its own opcode loop (PyTorch's design), never the stdlib's.
 
     Globals come only from the allow-lists (``extra`` may add a policy: a function
-    ``(module, name) -> (object, whether REDUCE may call it) or None``). REDUCE / NEWOBJ call only those globals. BUILD,
-    SETITEM(S), APPEND(S) and ADDITEMS change only objects this load created itself, never a
-    global (a class, dtype, function or shared instance), so a file cannot touch anything but
-    the object it returns.
+    ``(module, name) -> (object, whether REDUCE may call it) or None``). REDUCE / NEWOBJ call
+    only those globals. BUILD, SETITEM(S), APPEND(S) and ADDITEMS change only objects this load
+    created itself, never a global (a class, dtype, function or shared instance), so a file
+    cannot touch anything but the object it returns.
     """
 
     def __init__(self, data, persistent_load, encoding="utf-8", extra=None):
