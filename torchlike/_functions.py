@@ -498,13 +498,60 @@ def matmul(input, other, *, out=None):
     return _out(call(T["matmul"], (a, b), ()), out)
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    return _out(call(T["addmm"], (input, mat1, mat2), (beta, alpha)), out)
+from . import linalg as _la  # noqa: E402  (after matmul, which torchlike.linalg uses)
 
 
-def einsum(equation, *operands):
+def _addprod(name):
+    """beta * input + alpha * product; input is ignored when beta is 0 (NaN/inf included)."""
+    op = T[name]
+
+    def f(input, a, b, *, beta=1, alpha=1, out=None):
+        return _out(call(op, (input, a, b), (beta, alpha)), out)
+    f.__name__ = name
+    return f
+
+
+addmm, addmv, addr = _addprod("addmm"), _addprod("addmv"), _addprod("addr")
+baddbmm, addbmm = _addprod("baddbmm"), _addprod("addbmm")
+
+
+def _sublist(s):
+    return "".join("..." if i is Ellipsis else chr(ord("a") + i) if i < 26
+                   else chr(ord("A") + i - 26) for i in s)
+
+
+def einsum(*args):
+    """Also the sublist form einsum(a, [0, 1], b, [1, 2], [0, 2]); PyTorch's RuntimeErrors."""
+    if args and not isinstance(args[0], str):
+        out = "->" + _sublist(args[-1]) if len(args) % 2 else ""
+        pairs = args[:len(args) - len(args) % 2]
+        args = (",".join(_sublist(s) for s in pairs[1::2]) + out, *pairs[0::2])
+    equation, operands = args[0].replace(" ", ""), list(args[1:])
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = operands[0]
+        operands = list(operands[0])
+    lhs = equation.split("->")[0].split(",")
+    if len(lhs) != len(operands):
+        raise RuntimeError("einsum(): " + ("fewer" if len(operands) < len(lhs) else "more")
+                           + " operands were provided than specified in the equation")
+    sizes = {}
+    for i, (term, x) in enumerate(zip(lhs, operands)):
+        labels = term.replace("...", "")
+        if "..." not in term and len(labels) != x.dim():
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                               f"({len(labels)}) does not match the number of dimensions "
+                               f"({x.dim()}) for operand {i} and no ellipsis was given")
+        k = term.index("...") if "..." in term else len(labels)
+        dims = list(range(k)) + list(range(x.dim() - len(labels) + k, x.dim()))
+        for c, d in zip(labels, dims):
+            n, seen = x.shape[d], sizes.get(c, 1)
+            if n != 1 and seen != 1 and n != seen:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which"
+                                   f" does not broadcast with previously seen size {seen}")
+            sizes[c] = builtins.max(n, seen)
+    for i, (term, x) in enumerate(zip(lhs, operands)):  # PyTorch broadcasts size-1 subscripts
+        if "..." not in term and builtins.any(n == 1 and sizes[c] != 1
+                                              for c, n in zip(term, x.shape)):
+            operands[i] = x.expand(*[sizes[c] for c in term])
     return call(T["einsum"], tuple(operands), (equation,))
 
 
@@ -516,19 +563,180 @@ def t(input):
 
 
 def det(input):
-    return call(T["det"], (input,), ())
+    return _la.det(input)
 
 
-def inverse(input):
-    return call(T["inv"], (input,), ())
+def logdet(input):
+    _la._check_matrix(input, "linalg.logdet")
+    return call(T["logdet"], (input,), ())
+
+
+def slogdet(input, *, out=None):
+    return _la.slogdet(input)
+
+
+def inverse(input, *, out=None):
+    return _la.inv(input, out=out)
+
+
+def matrix_power(input, n):
+    return _la.matrix_power(input, n)
+
+
+def matrix_exp(input):
+    return _la.matrix_exp(input)
 
 
 def trace(input):
+    if input.dim() != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
     return call(T["trace"], (input,), ())
 
 
-def cross(input, other, dim=None):
-    return call(T["cross"], (input, other), (-1 if dim is None else dim,))
+def cross(input, other, dim=None, *, out=None):
+    """dim=None picks the first dimension of size 3 (PyTorch's deprecated default)."""
+    if dim is None:
+        shape = broadcast_shapes(input.shape, other.shape)
+        dim = next((i for i, n in enumerate(shape) if n == 3), -1)
+    return _out(call(T["cross"], (input, other), (dim,)), out)
+
+
+def tensordot(a, b, dims=2, out=None):
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, builtins.int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = tuple(range(a.dim() - dims, a.dim())), tuple(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, builtins.int) else list(d) for d in dims)
+        da, db = tuple(d % a.dim() for d in da), tuple(d % b.dim() for d in db)
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in "
+                               f"dim {j}")
+    return _out(call(T["tensordot"], (a, b), (da, db)), out)
+
+
+def kron(input, other, *, out=None):
+    return _out(call(T["kron"], (input, other), ()), out)
+
+
+def inner(input, other, *, out=None):
+    if input.dim() == 0 or other.dim() == 0:
+        return _out(mul(input, other), out)
+    return _out(tensordot(input, other, ([-1], [-1])), out)
+
+
+def chain_matmul(*matrices, out=None):
+    if len(matrices) == 1:
+        return _out(matrices[0].clone(), out)
+    return _la.multi_dot(matrices, out=out)
+
+
+def cholesky(input, upper=False, *, out=None):
+    return _la.cholesky(input, upper=upper, out=out)
+
+
+def cholesky_solve(input, input2, upper=False, *, out=None):
+    """Solves A X = B for A = L L^H (or U^H U) given its factor input2."""
+    return _out(call(T["cholesky_solve"], (input, input2), (upper,)), out)
+
+
+def cholesky_inverse(input, upper=False, *, out=None):
+    from ._creation import eye
+    i = eye(input.shape[-1], dtype=input.dtype).expand(input.shape)
+    return _out(cholesky_solve(i, input, upper), out)
+
+
+_TriangularSolve = return_type("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+    """Deprecated API: solves op(A) X = b with op the transpose when `transpose`."""
+    if transpose:
+        x = _la.solve_triangular(A.mT, b, upper=not upper, unitriangular=unitriangular)
+    else:
+        x = _la.solve_triangular(A, b, upper=upper, unitriangular=unitriangular)
+    return _TriangularSolve(x, A.clone())
+
+
+def ger(input, vec2, *, out=None):
+    return outer(input, vec2, out=out)
+
+
+_QR = return_type("qr", ["Q", "R"])
+_Svd = return_type("svd", ["U", "S", "V"])
+_Lu = return_type("lu_unpack", ["P", "L", "U"])
+
+
+def qr(input, some=True, *, out=None):
+    return _QR(*_la.qr(input, "reduced" if some else "complete"))
+
+
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """Returns V, not Vh; without compute_uv U and V are zeros (as PyTorch)."""
+    u, s, vh = _la.svd(input, full_matrices=not some)
+    v = vh.mH
+    if not compute_uv:
+        u, v = u.detach() * 0, v.detach() * 0
+    return _Svd(u, s, v)
+
+
+def pinverse(input, rcond=1e-15):
+    return _la.pinv(input, rtol=rcond)
+
+
+def lu(A, pivot=True, get_infos=False, out=None):
+    r = _la.lu_factor_ex(A, pivot=pivot, check_errors=False)
+    return (r.LU, r.pivots, r.info) if get_infos else (r.LU, r.pivots)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    return _Lu(*call(T["lu_unpack"], (LU_data, LU_pivots), ()))
+
+
+def lu_solve(b, LU_data, LU_pivots, *, out=None):
+    return _la.lu_solve(LU_data, LU_pivots, b, out=out)
+
+
+def vander(x, N=None, increasing=False):
+    if x.dim() != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    v = _la.vander(x, N=N)
+    return v if increasing else flip(v, (-1,))
+
+
+def _trapezoid_dx(y, x, dx, dim):
+    if x is None:
+        return 1 if dx is None else dx
+    if x.dim() == 1:
+        d = x[1:] - x[:-1]
+        return d.reshape(d.shape[0], *([1] * (y.dim() - 1 - _wrap_dim(dim, y.dim()))))
+    return narrow(x, dim, 1, x.shape[dim] - 1) - narrow(x, dim, 0, x.shape[dim] - 1)
+
+
+def _trapezoid_terms(y, x, dx, dim):
+    n = y.shape[dim]
+    mid = (narrow(y, dim, 1, n - 1) + narrow(y, dim, 0, n - 1)) / 2
+    return mid * _trapezoid_dx(y, x, dx, dim)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    if y.shape[dim] == 0:
+        return sum(y, dim)
+    return sum(_trapezoid_terms(y, x, dx, dim), dim)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    if y.shape[dim] == 0:
+        return y.clone()
+    return cumsum(_trapezoid_terms(y, x, dx, dim), dim)
 
 
 # -------------------------------------------------------------------------- shape ops
@@ -922,9 +1130,20 @@ def tile(input, dims):
     return call(T["repeat"], (input,), (dims,))
 
 
-def cdist(x1, x2, p=2.0):
-    d = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return norm(d, p, dim=-1)
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """p=2 uses PyTorch's matmul form where PyTorch does (same rounding, same zeros)."""
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+             "donot_use_mm_for_euclid_dist")
+    if compute_mode not in modes:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    use_mm = p == 2 and (compute_mode == modes[1] or (
+        compute_mode == modes[0] and (x1.shape[-2] > 25 or x2.shape[-2] > 25)))
+    return call(T["cdist"], (x1, x2), (float(p), use_mm))
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
