@@ -2,10 +2,29 @@
 from __future__ import annotations
 
 import functools
+import threading
 
-GRAD = [True]          # grad mode (a list so that hot paths read one cell)
-INFERENCE = [False]
-ANOMALY = [False]
+
+class _ThreadFlag(threading.local):
+    """A per-thread flag read and written as ``FLAG[0]`` (the interface of the one-cell list it
+    replaced). Each new thread starts at the default, as PyTorch's grad mode does."""
+
+    def __init__(self, default):
+        self.v = default
+
+    def __getitem__(self, i):
+        return self.v
+
+    def __setitem__(self, i, value):
+        self.v = value
+
+    def __repr__(self):
+        return f"[{self.v!r}]"
+
+
+GRAD = _ThreadFlag(True)          # grad mode: thread-local, as in PyTorch
+INFERENCE = _ThreadFlag(False)    # inference mode: thread-local
+ANOMALY = [False]                 # anomaly detection: process-wide, as in PyTorch
 
 
 class _GradModeCtx:

@@ -10,12 +10,14 @@ import numpy as np
 from .._autograd_core import (ANOMALY, enable_grad, inference_mode, is_grad_enabled,
                               no_grad, set_grad_enabled)
 from . import engine
+from .engine import configure, stats
 from .function import Function, FunctionCtx, once_differentiable
 from . import functional
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "gradcheck",
            "gradgradcheck", "detect_anomaly", "set_detect_anomaly", "no_grad", "enable_grad",
-           "set_grad_enabled", "inference_mode", "is_grad_enabled", "functional", "Variable"]
+           "set_grad_enabled", "inference_mode", "is_grad_enabled", "functional", "Variable",
+           "stats", "configure"]
 
 
 def _tensors(x):

@@ -236,8 +236,6 @@ def _node_vjp(kernel, diff, present, avals, multi, vals, cts):
     with _LOCK:
         STATS["node_compiles"] += 1
         KERNELS.put(key, k)
-        if len(_KNOWN) > 4 * KERNELS.maxsize:
-            _KNOWN.clear()
         _KNOWN.add((kernel, in_avals))
     return k
 
@@ -456,7 +454,8 @@ def _program_for(key, order):
         return prog
     with _LOCK:
         seen = (SEEN.get(key) or 0) + 1
-        if seen < COMPILE_AFTER and not (len(order) <= SMALL_NODES and _cold(order)):
+        small_cold = seen == 1 and len(order) <= SMALL_NODES and _cold(order)
+        if seen < COMPILE_AFTER and not small_cold:
             SEEN.put(key, seen)
             return None
         SEEN._d.pop(key, None)
@@ -467,12 +466,18 @@ def _program_for(key, order):
 
 
 def _cold(order):
-    """Would running these nodes one by one compile a node kernel? (any op kernel and input
-    shapes whose vjp was never compiled)."""
-    return any((n.kernel, tuple(_aval(v) for v in n.vals)) not in _KNOWN for n in order)
+    """Is this graph mostly made of (op kernel, input shapes) never seen in a backward before?
+    Records them as seen. (A training loop's first step: compiling it whole costs about what
+    compiling its node kernels one by one would.)"""
+    ks = [(n.kernel, tuple(_aval(v) for v in n.vals)) for n in order]
+    fresh = sum(k not in _KNOWN for k in ks)
+    if len(_KNOWN) > 4 * KERNELS.maxsize:
+        _KNOWN.clear()
+    _KNOWN.update(ks)
+    return 2 * fresh >= len(ks)
 
 
-_KNOWN: set = set()   # (op kernel, input avals) whose node vjp was compiled (cleared when big)
+_KNOWN: set = set()   # (op kernel, input avals) seen in a backward (cleared when big)
 
 
 # ------------------------------------------------------------------------------ driver
@@ -618,8 +623,7 @@ def _accumulate(t, g, create_graph, hooks=True):
         t._grad = t._grad + g
     else:
         cur = t._grad
-        cur._data = cur._v + g._v.astype(cur._v.dtype)
-        cur._ver += 1
+        _set_grad_value(cur, _ADD(cur._v, g._v.astype(cur._v.dtype)))
 
 
 def _record_program(prog, args, arg_refs, cts, key):
