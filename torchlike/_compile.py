@@ -16,16 +16,14 @@ autograd tape (the `jit.trace` machinery), so training through it works as in ea
 """
 from __future__ import annotations
 
-import builtins
 import functools
 import sys
-import types
 import warnings
 
 import jax
 import numpy as np
 
-from ._random import Generator, default_generator
+from . import _trace
 from .jit import _Traced
 from .nn.modules.module import Module
 from ._tensor import Tensor, _is_tracer, _new, _set_root
@@ -41,201 +39,6 @@ def _own_refs():
 
 
 _OWN_REFS = _own_refs()
-_NUM = (int, float)
-
-
-def _is_module(o):
-    return hasattr(o, "_parameters") and hasattr(o, "_modules") and hasattr(o, "_buffers")
-
-
-def _is_optimizer(o):
-    return hasattr(o, "param_groups") and hasattr(o, "state") and not _is_module(o)
-
-
-_MISSING = object()
-
-
-class _Walk:
-    """Collect state slots: (path, kind, holder, key). Kinds: 'box' (a Tensor box, written in
-    place), 'num' (a Python number in an optimizer param group, lifted as a weak scalar).
-
-    `guards` records every container read on the way, so that a later call can check in a few
-    microseconds that walking again would find the same slots (see `_guards_hold`).
-    """
-
-    def __init__(self):
-        self.slots = []
-        self.seen = set()
-        self.flags = []
-        self.guards = []
-
-    def _items(self, d):
-        g = self.guards
-        g.append(("len", d, len(d)))
-        items = list(d.items())
-        for k, v in items:
-            g.append(("d", d, k, v))
-        return items
-
-    def _list(self, lst):
-        g = self.guards
-        g.append(("len", lst, len(lst)))
-        for i, v in enumerate(lst):
-            g.append(("i", lst, i, v))
-        return lst
-
-    def _attr(self, o, name):
-        v = getattr(o, name, None)
-        self.guards.append(("a", o, name, v))
-        return v
-
-    def tensor(self, path, t):
-        if t is None:
-            return
-        if t._base is not None:
-            self.tensor(path + ("base",), t._base)
-            return
-        if id(t) in self.seen:
-            return
-        self.seen.add(id(t))
-        self.slots.append((path, "box", t, None))
-        g = t.__dict__.get("_grad", _MISSING)
-        self.guards.append(("d", t.__dict__, "_grad", g))
-        if g is not None and g is not _MISSING:
-            self.tensor(path + ("grad",), g)
-
-    def obj(self, path, o, depth=0):
-        if depth > 6 or o is None or isinstance(o, (str, bytes, bool, int, float, complex, type,
-                                                    types.ModuleType, np.ndarray)):
-            return
-        if isinstance(o, Tensor):
-            self.tensor(path, o)
-            return
-        if id(o) in self.seen:
-            return
-        self.seen.add(id(o))
-        if isinstance(o, Generator):
-            self.tensor(path + ("key",), self._attr(o, "_key"))
-        elif _is_module(o):
-            self.flags.append((id(o), self._attr(o, "training")))
-            for n, p in self._items(self._attr(o, "_parameters")):
-                self.tensor(path + ("p", n), p)
-            for n, b in self._items(self._attr(o, "_buffers")):
-                self.tensor(path + ("b", n), b)
-            for n, m in self._items(self._attr(o, "_modules")):
-                self.obj(path + ("m", n), m, depth + 1)
-        elif _is_optimizer(o):
-            state = self._attr(o, "state")
-            for gi, g in enumerate(self._list(self._attr(o, "param_groups"))):
-                items = self._items(g)
-                for pi, p in enumerate(self._list(g["params"])):
-                    self.tensor(path + ("g", gi, pi), p)
-                    st = state.get(p, _MISSING)
-                    self.guards.append(("d", state, p, st))
-                    st = None if st is _MISSING else st
-                    for k, v in self._items(st) if st else ():
-                        if isinstance(v, Tensor):
-                            self.tensor(path + ("s", gi, pi, k), v)
-                for k, v in items:
-                    if k == "params":
-                        continue
-                    if isinstance(v, Tensor):
-                        self.tensor(path + ("h", gi, k), v)
-                    elif (isinstance(v, _NUM) and not isinstance(v, bool)) or _is_tracer(v):
-                        if not _is_tracer(v) and v == 0:
-                            # a zero (weight_decay, momentum) stays a constant: the update it
-                            # guards (`if weight_decay != 0`) then leaves the program
-                            self.flags.append((k, v))
-                        else:
-                            self.slots.append((path + ("h", gi, k), "num", g, k))
-                    else:  # betas, nesterov, amsgrad...: Python constants of the program
-                        self.flags.append((k, v if isinstance(v, (bool, str, tuple, type(None)))
-                                           else id(v)))
-        elif hasattr(o, "optimizer") and _is_optimizer(getattr(o, "optimizer")):
-            self.obj(path + ("opt",), self._attr(o, "optimizer"), depth + 1)
-        elif isinstance(o, tuple):
-            for i, x in enumerate(o):
-                self.obj(path + (i,), x, depth + 1)
-        elif isinstance(o, list):
-            for i, x in enumerate(self._list(o)):
-                self.obj(path + (i,), x, depth + 1)
-        elif isinstance(o, dict):
-            for k, x in self._items(o):
-                if isinstance(k, (str, int)):
-                    self.obj(path + (k,), x, depth + 1)
-        elif isinstance(o, (types.FunctionType, types.MethodType, functools.partial)):
-            self.function(path, o, depth + 1)
-        elif hasattr(o, "__dict__") and not callable(o):
-            for k, x in self._items(o.__dict__):
-                self.obj(path + (".", k), x, depth + 1)
-
-    def function(self, path, f, depth=0):
-        if isinstance(f, functools.partial):
-            self.obj(path + ("args",), f.args, depth)
-            self.obj(path + ("kw",), f.keywords, depth)
-            f = f.func
-        if isinstance(f, types.MethodType):
-            self.obj(path + ("self",), f.__self__, depth)
-            f = f.__func__
-        code = getattr(f, "__code__", None)
-        if code is None:
-            return
-        for i, cell in enumerate(f.__closure__ or ()):
-            try:
-                v = cell.cell_contents
-            except ValueError:
-                continue
-            self.guards.append(("cell", cell, v))
-            self.obj(path + ("c", code.co_freevars[i]), v, depth)
-        g = f.__globals__
-        for name in _names(code):
-            v = g.get(name, _MISSING)
-            self.guards.append(("d", g, name, v))
-            if v is not _MISSING:
-                self.obj(path + ("G", name), v, depth)
-
-
-def _guard_fn(guards):
-    """Compile the guard list into one boolean expression of subscripts and identity tests
-    (a few µs for a small model)."""
-    env = {"getattr": getattr, "len": len}
-    terms = []
-    for i, gd in enumerate(guards):
-        kind, c = gd[0], gd[1]
-        if kind == "a":  # an instance attribute is read from the instance dict
-            d = getattr(c, "__dict__", None)
-            if (isinstance(d, dict) and gd[2] in d and gd[3] is d[gd[2]]
-                    and not hasattr(type(c), gd[2])):
-                kind, c, gd = "d", d, ("d", d, gd[2], gd[3])
-        env[f"c{i}"] = c
-        if kind == "d":
-            env[f"k{i}"], env[f"v{i}"] = gd[2], gd[3]
-            terms.append(f"k{i} not in c{i}" if gd[3] is _MISSING else f"c{i}[k{i}] is v{i}")
-        elif kind == "len":
-            terms.append(f"len(c{i}) == {gd[2]}")
-        elif kind == "i":
-            env[f"v{i}"] = gd[3]
-            terms.append(f"c{i}[{gd[2]}] is v{i}")
-        elif kind == "a":
-            env[f"v{i}"] = gd[3]
-            terms.append(f"getattr(c{i}, {gd[2]!r}, None) is v{i}")
-        else:
-            env[f"v{i}"] = gd[2]
-            terms.append(f"c{i}.cell_contents is v{i}")
-    body = " and\n                ".join(terms or ["True"])
-    src = (f"def check():\n    try:\n        return ({body})\n"
-           "    except (KeyError, IndexError, ValueError):\n        return False\n")
-    exec(builtins.compile(src, "<torchlike.compile guards>", "exec"), env)  # noqa: S102
-    return env["check"]
-
-
-@functools.lru_cache(maxsize=None)
-def _names(code):
-    names = set(code.co_names)
-    for c in code.co_consts:
-        if isinstance(c, types.CodeType):
-            names |= set(_names(c))
-    return tuple(sorted(names))
 
 
 _CONST = (int, float, bool, str, type(None), np.generic)
@@ -268,17 +71,14 @@ class _State:
     guard that says in a few microseconds whether a new walk would find the same slots."""
 
     def __init__(self, cf, objs):
-        w = _Walk()
-        for name, o in objs:
-            w.obj(("arg", name), o)
-        w.function(("fn",), cf.fn)
-        w.obj(("rng",), default_generator)
+        w = _trace.walk(objs=[(("arg", name), o) for name, o in objs], fns=[(("fn",), cf.fn)])
         self.objs = objs
         self.slots = w.slots
-        self.boxes = [h for (_, kind, h, _) in w.slots if kind == "box"]
+        self.views = w.views
+        self.boxes = w.boxes
         self.nums = [(h, k) for (_, kind, h, k) in w.slots if kind == "num"]
         self._last = [(None, None)] * len(self.nums)
-        self.check = _guard_fn(w.guards)
+        self.check = _trace.guard_fn(w.guards)
         key = (tuple((p, kind) for p, kind, _, _ in w.slots), tuple(w.flags))
         self.kid = cf._kids.setdefault(key, len(cf._kids))  # a small int stands for the key
 
@@ -368,7 +168,7 @@ class CompiledFunction:
                 boxes[i]._data = new_state[i]
         for i, v in zip(info["changed_args"], new_args):
             _write(tens[i], v)
-        return _unflatten_result(info["tree"], leaves)
+        return _trace.rebuild(info["tree"], leaves, _new)
 
     def _donate(self, st):
         """The state arrays, to be donated to the program so that XLA updates them in place.
@@ -393,34 +193,32 @@ class CompiledFunction:
         info = {}
 
         def program(don, keep):
-            saved = [(b, b._data, b._np, b._npcopy) for b in (*tens, *boxes)]
             saved_nums = [(h, k, h[k]) for h, k in nums]
             try:
-                for b, v in zip((*tens, *boxes), (*keep[:n_t], *don)):
-                    b._data, b._np, b._npcopy = v, None, False
-                    b._ver += 1  # views of it re-read the traced value
-                for (h, k), v in zip(nums, keep[n_t:]):
-                    h[k] = v
-                result = self.fn(*args, **kwargs)
-                after = _State(self, objs)
-                if after.kid != kid:
-                    raise RuntimeError(
-                        "torchlike.compile: the function changed the set of state it holds "
-                        "(new tensors in a module or optimizer, or removed ones) on a call "
-                        "with a structure seen before; this cannot be compiled")
-                out = [b._v for b in after.boxes]
-                info["changed"] = [i for i, (a, b) in enumerate(zip(don, out)) if a is not b]
-                info["unchanged"] = [i for i, (a, b) in enumerate(zip(don, out)) if a is b]
-                targs = [t._v for t in tens]
-                ch = [i for i, (a, b) in enumerate(zip(keep, targs)) if a is not b]
-                info["changed_args"] = ch
-                info["tree"], leaves = _flatten_result(result)
-                info["fresh"] = True
-                return out, [targs[i] for i in ch], leaves
+                with _trace.Swap((*tens, *boxes), st.views) as sw:
+                    sw.lift((*keep[:n_t], *don))
+                    for (h, k), v in zip(nums, keep[n_t:]):
+                        h[k] = v
+                    result = self.fn(*args, **kwargs)
+                    after = _State(self, objs)
+                    if after.kid != kid:
+                        raise RuntimeError(
+                            "torchlike.compile: the function changed the set of state it holds "
+                            "(new tensors in a module or optimizer, or removed ones) on a call "
+                            "with a structure seen before; this cannot be compiled")
+                    out = [b._v for b in after.boxes]
+                    info["changed"] = [i for i, (a, b) in enumerate(zip(don, out)) if a is not b]
+                    info["unchanged"] = [i for i, (a, b) in enumerate(zip(don, out))
+                                         if a is b]
+                    targs = [t._v for t in tens]
+                    ch = [i for i, (a, b) in enumerate(zip(keep, targs)) if a is not b]
+                    info["changed_args"] = ch
+                    leaves = []
+                    info["tree"] = _trace.flatten(result, leaves, arrays=True)
+                    info["fresh"] = True
+                    leaves = [x._v if isinstance(x, Tensor) else x for x in leaves]
+                    return out, [targs[i] for i in ch], leaves
             finally:
-                for b, data, npa, npc in saved:
-                    b._data, b._np, b._npcopy = data, npa, npc
-                    b._ver += 1  # views read while tracing hold tracers: make them re-read
                 for h, k, v in saved_nums:
                     h[k] = v
 
@@ -430,39 +228,6 @@ class CompiledFunction:
 def _write(box, v):
     if box._base is None and box._data is not v:
         _set_root(box, v)
-
-
-def _flatten_result(r):
-    leaves = []
-
-    def f(x):
-        if isinstance(x, Tensor):
-            leaves.append(x._v)
-            return ("T", len(leaves) - 1)
-        if isinstance(x, (list, tuple)):
-            return (type(x), tuple(f(y) for y in x))
-        if isinstance(x, dict):
-            return (dict, tuple((k, f(v)) for k, v in x.items()))
-        if _is_tracer(x):
-            leaves.append(x)
-            return ("A", len(leaves) - 1)
-        return ("C", x)
-    return f(r), leaves
-
-
-def _unflatten_result(tree, leaves):
-    def g(t):
-        tag = t[0]
-        if tag == "T":
-            return _new(leaves[t[1]])
-        if tag == "A":
-            return leaves[t[1]]
-        if tag == "C":
-            return t[1]
-        if tag is dict:
-            return {k: g(v) for k, v in t[1]}
-        return tag(g(x) for x in t[1])
-    return g(tree)
 
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,
@@ -475,7 +240,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
                                  mode=mode, options=options, disable=disable)
     if disable:
         return model
-    if _is_module(model):
+    if _trace.is_module(model):
         return OptimizedModule(model)
     return CompiledFunction(model)
 

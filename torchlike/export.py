@@ -49,8 +49,10 @@ import zipfile
 import jax
 import jax.numpy as jnp
 
+from . import _trace
 from ._autograd_core import GRAD
 from ._dtype import _BY_NP
+from ._random import default_generator
 from ._tensor import Tensor, _new
 from .jit import _is_module
 from .nn import Module
@@ -305,32 +307,6 @@ def _in_avals(args, kwargs, leaves, arg_names, dynamic_shapes):
 # ------------------------------------------------------------------------- tracing
 
 
-def _state(fn, target, is_mod):
-    """Tensor boxes and modules the traced call can reach, to restore after tracing."""
-    from ._compile import _Walk, _is_module as is_mod_state
-    from ._random import default_generator
-
-    class Walk(_Walk):
-        def obj(self, path, o, depth=0):
-            if is_mod_state(o) and id(o) not in self.seen:
-                modules.append(o)
-            super().obj(path, o, depth)
-
-    modules = []
-    w = Walk()
-    if is_mod:
-        w.obj(("self",), fn)
-    w.function(("fn",), target)
-    w.obj(("rng",), default_generator)
-    boxes = [h for (_, kind, h, _) in w.slots if kind == "box"]
-    rng = default_generator._key
-    return boxes, modules, rng
-
-
-def _same(d1, d2):
-    return d1.keys() == d2.keys() and all(d1[k] is d2[k] for k in d1)
-
-
 def _concrete_read(e):
     return isinstance(e, jax.errors.ConcretizationTypeError) or isinstance(
         e, (jax.errors.TracerIntegerConversionError, jax.errors.TracerArrayConversionError)) \
@@ -352,10 +328,9 @@ def _export(fn, args, kwargs, dynamic_shapes, platforms):
                          {"dict": [[k, _encode(v, leaves, str(k))] for k, v in kwargs.items()]}]}
     avals, bounds = _in_avals(args, kwargs, leaves, arg_names, dynamic_shapes)
 
-    boxes, modules, rng = _state(fn, target, is_mod)
-    saved = [(b, b._data, b._np, b._npcopy, b.__dict__.get("_ver")) for b in boxes]
-    saved_mods = [(m, dict(m.__dict__), dict(m._parameters), dict(m._buffers),
-                   dict(m._modules)) for m in modules]
+    w = _trace.walk(fns=[(("fn",), fn)])
+    rng = default_generator._key
+    swap = _trace.Swap(w.boxes, w.views, w.modules)
     info = {}
 
     def program(*arrays):
@@ -387,21 +362,9 @@ def _export(fn, args, kwargs, dynamic_shapes, platforms):
         raise
     finally:
         GRAD[0] = prev
-        changed = [b for b, data, *_ in saved if b._data is not data]
-        reassigned = [m for m, _, p, b, _ in saved_mods
-                      if not (_same(p, m._parameters) and _same(b, m._buffers))]
-        for b, data, npa, npc, ver in saved:
-            b._data, b._np, b._npcopy = data, npa, npc
-            if ver is None:
-                b.__dict__.pop("_ver", None)
-            else:
-                b._ver = ver
-        for m, d, p, bu, mo in saved_mods:
-            for cur, old in ((m._parameters, p), (m._buffers, bu), (m._modules, mo)):
-                cur.clear()
-                cur.update(old)
-            m.__dict__.clear()
-            m.__dict__.update(d)
+        changed = [swap.boxes[i] for i in swap.changed()]
+        reassigned = swap.modules_changed()
+        swap.restore()
     if any(b is rng for b in changed):
         warnings.warn(f"torchlike.export: {name} draws random numbers (dropout in training "
                       "mode?); the exported program uses a key fixed at export time, so it "

@@ -17,9 +17,10 @@ from __future__ import annotations
 import functools
 import pickle
 
+from . import _trace
 from ._autograd_core import GRAD
 from ._ops.registry import Op
-from ._tensor import Tensor, _new, call
+from ._tensor import _new, _set_root, call
 
 __all__ = ["trace", "trace_module", "script", "save", "load", "ignore", "unused", "export",
            "is_scripting", "is_tracing", "annotate", "Final", "fork", "wait", "freeze",
@@ -35,44 +36,7 @@ class TracerWarning(Warning):
 
 
 def _is_module(o):
-    return hasattr(o, "_parameters") and hasattr(o, "_modules") and hasattr(o, "forward")
-
-
-def _flatten_in(obj, leaves):
-    """Tensors in nested tuples/lists/dicts -> leaves; returns a rebuild spec."""
-    if isinstance(obj, Tensor):
-        leaves.append(obj)
-        return ("T", len(leaves) - 1)
-    if isinstance(obj, (list, tuple)):
-        return (type(obj), tuple(_flatten_in(x, leaves) for x in obj))
-    if isinstance(obj, dict):
-        return (dict, tuple((k, _flatten_in(v, leaves)) for k, v in obj.items()))
-    return ("C", obj)
-
-
-def _rebuild(spec, leaves):
-    tag = spec[0]
-    if tag == "T":
-        return leaves[spec[1]]
-    if tag == "C":
-        return spec[1]
-    if tag is dict:
-        return {k: _rebuild(v, leaves) for k, v in spec[1]}
-    return tag(_rebuild(x, leaves) for x in spec[1])
-
-
-def _spec_key(spec):
-    tag = spec[0]
-    if tag == "T":
-        return ("T",)
-    if tag == "C":
-        c = spec[1]
-        if isinstance(c, (int, float, str, bool, type(None))):
-            return ("C", type(c).__name__, c)
-        return ("C", type(c).__name__, id(c))
-    if tag is dict:
-        return ("dict", tuple((k, _spec_key(v)) for k, v in spec[1]))
-    return (tag.__name__, tuple(_spec_key(x) for x in spec[1]))
+    return _trace.is_module(o) and hasattr(o, "forward")
 
 
 class _Traced:
@@ -90,37 +54,30 @@ class _Traced:
         self._ops = {}
 
     def _state(self, args):
-        from ._compile import _Walk
-        from ._random import default_generator
-        w = _Walk()
-        w.obj(("arg",), list(args))
-        if self._module is not None:
-            w.obj(("self",), self._module)
-            w.function(("forward",), self._module.forward)
-        w.function(("fn",), self._fn)
-        w.obj(("rng",), default_generator)
-        arg_ids = set()
+        """The state boxes the call reaches besides its tensor arguments, the views met on
+        the way, and the Python flags (train/eval...) the program depends on."""
+        fn = self._module if self._module is not None else self._fn
+        w = _trace.walk(objs=[(("arg",), list(args))], fns=[(("fn",), fn)])
         leaves = []
-        _flatten_in(args, leaves)
+        _trace.flatten(args, leaves)
         arg_ids = {id(t) for t in leaves}
-        boxes = [h for (_, kind, h, _) in w.slots if kind == "box" and id(h) not in arg_ids]
-        return boxes, tuple(w.flags)
+        boxes = [b for b in w.boxes if id(b) not in arg_ids]
+        return boxes, w.views, tuple(w.flags)
 
     def _call(self, args, kwargs):
         leaves = []
-        spec = _flatten_in((args, kwargs), leaves)
-        boxes, flags = self._state(args)
-        key = (_spec_key(spec), tuple((id(b), b._v.shape, b._v.dtype) for b in boxes), flags,
-               tuple((t._v.shape, t._v.dtype) for t in leaves))
+        spec = _trace.flatten((args, kwargs), leaves)
+        boxes, views, flags = self._state(args)
+        key = (_trace.spec_key(spec), tuple((id(b), b._v.shape, b._v.dtype) for b in boxes),
+               flags, tuple((t._v.shape, t._v.dtype) for t in leaves))
         entry = self._ops.get(key)
         if entry is None:
-            entry = self._ops[key] = self._make_op(spec, len(leaves), boxes)
+            entry = self._ops[key] = self._make_op(spec, len(leaves), boxes, views)
         op, info = entry
         outs = call(op, (*leaves, *boxes), ())
         if not isinstance(outs, tuple):
             outs = (outs,)
         n_user = info["n_user"]
-        from ._compile import _write
         written = [boxes[i] for i in info["changed"]]
         if written:
             # backward uses the values this call read (kept on its tape node), so writing the
@@ -130,30 +87,29 @@ class _Traced:
                 ids = {id(b) for b in written}
                 node.saved = tuple(s for s in node.saved if id(s[0]) not in ids)
         for i, v in zip(info["changed"], outs[n_user:]):
-            _write(boxes[i], v._v)
-        return _rebuild(info["tree"], list(outs[:n_user]))
+            _set_root(boxes[i], v._v)
+        return _trace.rebuild(info["tree"], list(outs[:n_user]))
 
-    def _make_op(self, spec, n_leaves, boxes):
+    def _make_op(self, spec, n_leaves, boxes, views):
         info = {}
         fn = self._fn
 
         def program(*arrays):
             ins, states = arrays[:n_leaves], arrays[n_leaves:]
-            saved = [(b, b._data, b._np, b._npcopy) for b in boxes]
             prev = GRAD[0]
             GRAD[0] = False
             _TRACING[0] += 1
             try:
-                for b, v in zip(boxes, states):
-                    b._data, b._np, b._npcopy = v, None, False
-                args, kwargs = _rebuild(spec, [_new(a) for a in ins])
-                result = fn(*args, **kwargs)
-                out_leaves = []
-                tree = _flatten_in(result, out_leaves)
-                after = [b._v for b in boxes]
-                changed = [i for i, (a, b) in enumerate(zip(states, after)) if a is not b]
-                info["tree"], info["changed"], info["n_user"] = tree, changed, len(out_leaves)
-                return tuple(t._v for t in out_leaves) + tuple(after[i] for i in changed)
+                with _trace.Swap(boxes, views) as sw:
+                    sw.lift(states)
+                    args, kwargs = _trace.rebuild(spec, [_new(a) for a in ins])
+                    result = fn(*args, **kwargs)
+                    out_leaves = []
+                    tree = _trace.flatten(result, out_leaves)
+                    changed = sw.changed()
+                    info["tree"], info["changed"], info["n_user"] = tree, changed, len(out_leaves)
+                    return (tuple(t._v for t in out_leaves)
+                            + tuple(boxes[i]._data for i in changed))
             except RuntimeError as e:
                 if "needs a concrete value" in str(e):
                     raise RuntimeError(
@@ -164,8 +120,6 @@ class _Traced:
             finally:
                 _TRACING[0] -= 1
                 GRAD[0] = prev
-                for b, data, npa, npc in saved:
-                    b._data, b._np, b._npcopy = data, npa, npc
 
         program.__name__ = f"traced_{self._name}"
         op = Op(f"jit_trace_{self._name}", program, n_leaves + len(boxes), False, None, "inputs",
