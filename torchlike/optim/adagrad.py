@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .optimizer import Optimizer, cast, check_args, check_fused, wide
+from .optimizer import Optimizer, cast, check_args, check_fused, options, wide
 
 __all__ = ["Adagrad"]
 
@@ -22,10 +22,9 @@ class Adagrad(Optimizer):
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
         check_args(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                    initial_accumulator_value=initial_accumulator_value, eps=eps)
-        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
-                    "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
-                    "maximize": maximize, "differentiable": differentiable, "fused": fused}
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals(), "lr lr_decay eps weight_decay "
+                                                   "initial_accumulator_value foreach maximize "
+                                                   "differentiable fused"))
         check_fused(fused, foreach, differentiable)
         for group in self.param_groups:
             for p in group["params"]:

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import optax
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, check_args, check_fused, count, descend, to_scalar
+from .optimizer import Optimizer, check_args, check_fused, descend, optax_update, options, to_scalar
 
 __all__ = ["Adam", "AdamW"]
 
@@ -21,6 +21,7 @@ class Adam(Optimizer):
 
     hyper = ("betas", "eps")
     flags = ("amsgrad",)
+    zeros = ("exp_avg", "exp_avg_sq")
     sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
@@ -41,29 +42,27 @@ class Adam(Optimizer):
                 if betas[i].numel() != 1:
                     raise ValueError(f"Tensor betas[{i}] must be 1-element")
         betas = tuple(map(to_scalar, betas))
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
-                    "capturable": capturable, "differentiable": differentiable, "fused": fused,
-                    "decoupled_weight_decay": decoupled_weight_decay}
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals(), "lr betas eps weight_decay amsgrad maximize "
+                                                   "foreach capturable differentiable fused "
+                                                   "decoupled_weight_decay"))
         check_fused(fused, foreach, differentiable)
 
     def init(self, group, p):
-        s = {"exp_avg": jnp.zeros_like(p._v), "exp_avg_sq": jnp.zeros_like(p._v)}
+        s = super().init(group, p)
         if group["amsgrad"]:
             s["max_exp_avg_sq"] = jnp.zeros_like(p._v)
         return s
 
     @staticmethod
     def update(p, g, s, h, f):
-        (b1, b2), step = h["betas"], s["step"]
-        u, st = optax.scale_by_adam(b1, b2, h["eps"]).update(
-            g, optax.ScaleByAdamState(count(step), s["exp_avg"], s["exp_avg_sq"]))
-        ns = {"exp_avg": st.mu, "exp_avg_sq": st.nu}
+        b1, b2 = h["betas"]
+        u, ns = optax_update(optax.scale_by_adam(b1, b2, h["eps"]), optax.ScaleByAdamState, g, s,
+                             mu="exp_avg", nu="exp_avg_sq")
         if f["amsgrad"]:
-            vmax = ns["max_exp_avg_sq"] = jnp.maximum(s["max_exp_avg_sq"], st.nu)
-            u = optax.tree.bias_correction(st.mu, b1, st.count) / (
-                jnp.sqrt(optax.tree.bias_correction(vmax, b2, st.count)) + h["eps"])
+            vmax = ns["max_exp_avg_sq"] = jnp.maximum(s["max_exp_avg_sq"], ns["exp_avg_sq"])
+            t = s["step"].astype(jnp.int32)
+            u = optax.tree.bias_correction(ns["exp_avg"], b1, t) / (
+                jnp.sqrt(optax.tree.bias_correction(vmax, b2, t)) + h["eps"])
         return descend(p, u, h["lr"]), ns
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .optimizer import Optimizer, cast, check_args, hp, wide
+from .optimizer import Optimizer, cast, check_args, hp, options, wide
 
 __all__ = ["ASGD"]
 
@@ -16,10 +16,8 @@ class ASGD(Optimizer):
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
         check_args(lr=lr, weight_decay=weight_decay)
-        defaults = {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0,
-                    "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize,
-                    "differentiable": differentiable, "capturable": capturable}
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals(), "lr lambd alpha t0 weight_decay foreach "
+                                                   "maximize differentiable capturable"))
 
     def init(self, group, p):
         return {"eta": jnp.asarray(hp(group["lr"]), jnp.float32),

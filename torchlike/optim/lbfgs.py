@@ -12,7 +12,7 @@ import numpy as np
 
 from .._autograd_core import GRAD
 from .._tensor import Tensor, _new
-from .optimizer import Optimizer, check_args, write
+from .optimizer import Optimizer, check_args, options, write
 
 __all__ = ["LBFGS"]
 
@@ -172,10 +172,8 @@ class LBFGS(Optimizer):
         check_args(lr=lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        defaults = {"lr": lr, "max_iter": max_iter, "max_eval": max_eval,
-                    "tolerance_grad": tolerance_grad, "tolerance_change": tolerance_change,
-                    "history_size": history_size, "line_search_fn": line_search_fn}
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals(), "lr max_iter max_eval tolerance_grad "
+                                                   "tolerance_change history_size line_search_fn"))
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .optimizer import Optimizer, cast, check_args, moments, wide
+from .optimizer import Optimizer, cast, check_args, moments, options, wide
 
 __all__ = ["NAdam"]
 
@@ -23,12 +23,9 @@ class NAdam(Optimizer):
                  maximize=False, capturable=False, differentiable=False):
         check_args(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay,
                    momentum_decay=momentum_decay)
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "momentum_decay": momentum_decay,
-                    "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize,
-                    "foreach": foreach, "capturable": capturable,
-                    "differentiable": differentiable}
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals(), "lr betas eps weight_decay momentum_decay "
+                                                   "decoupled_weight_decay maximize foreach "
+                                                   "capturable differentiable"))
 
     def init(self, group, p):
         return {"mu_product": jnp.ones((), jnp.float32), "exp_avg": jnp.zeros_like(p._v),

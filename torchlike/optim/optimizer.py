@@ -174,6 +174,12 @@ def check_args(positive=(), **args):
             raise ValueError(f"Invalid {_ARG_NAMES.get(name, name)} value: {v}")
 
 
+def options(args, names):
+    """The defaults dict: `names` (space-separated, in PyTorch's order) picked from `args`, the
+    constructor's ``locals()``."""
+    return {n: args[n] for n in names.split()}
+
+
 def check_fused(fused, foreach, differentiable):
     """PyTorch's argument checks for ``fused=True`` (accepted, then ignored: see docs)."""
     if fused:
@@ -248,6 +254,7 @@ class Optimizer:
 
     hyper = ()        # group entries passed to `update` as traced numbers (with lr, weight_decay)
     flags = ()        # group entries that select code paths (a number counts as "nonzero")
+    zeros = ()        # state entries that start as zeros shaped like the parameter
     has_step = True   # whether the state holds PyTorch's float32 'step' count
     sparse_error = "{} does not support sparse gradients"   # None where sparse grads are fine
     update = None
@@ -543,8 +550,9 @@ class Optimizer:
 
     # ------------------------------------------------------------ the shared update
     def init(self, group, p):
-        """The state of one parameter beyond ``'step'``: ``{name: jax array}``."""
-        return {}
+        """The state of one parameter beyond ``'step'``: ``{name: jax array}``; by default
+        zeros shaped like ``p`` for each name in ``zeros``."""
+        return {k: jnp.zeros_like(p._v) for k in self.zeros}
 
     def _new_state(self, group, p):
         s = {"step": step_tensor()} if self.has_step else {}
@@ -657,20 +665,20 @@ def wide(x):
     return jnp.asarray(x).astype(_scalar_dtype())
 
 
-def lerp(a, b, w):
-    """PyTorch's lerp (two formulas, switching at weight 0.5) with a scalar weight."""
-    w = cast(w, a.dtype)
-    return jnp.where(jnp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
-
-
 def descend(p, u, lr):
     """``p - lr * u`` as PyTorch's ``p.add_(u, alpha=-lr)`` rounds it."""
     return p + cast(-lr, p.dtype) * u
 
 
-def count(step):
-    """optax's int32 step count before this step, from PyTorch's incremented float32 step."""
-    return (step - 1).astype(jnp.int32)
+def optax_update(tx, state_cls, g, s, **keys):
+    """Run optax transform `tx` on `g` with its state read from PyTorch's state `s`: `keys` maps
+    fields of `state_cls` to state keys, and a ``count`` field is the int32 step count before
+    this step. Returns the direction and the new state under PyTorch's keys."""
+    fields = {f: s[k] for f, k in keys.items()}
+    if "count" in state_cls._fields:
+        fields["count"] = (s["step"] - 1).astype(jnp.int32)
+    u, new = tx.update(g, state_cls(**fields))
+    return u, {k: getattr(new, f) for f, k in keys.items()}
 
 
 def moments(g, s, b1, b2):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .optimizer import Optimizer, cast, check_args, moments, wide
+from .optimizer import Optimizer, cast, check_args, moments, options, wide
 
 __all__ = ["RAdam"]
 
@@ -18,19 +18,15 @@ class RAdam(Optimizer):
     """
 
     hyper = ("betas", "eps")
+    zeros = ("exp_avg", "exp_avg_sq")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False):
         check_args(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "maximize": maximize, "foreach": foreach, "capturable": capturable,
-                    "decoupled_weight_decay": decoupled_weight_decay,
-                    "differentiable": differentiable}
-        super().__init__(params, defaults)
-
-    def init(self, group, p):
-        return {"exp_avg": jnp.zeros_like(p._v), "exp_avg_sq": jnp.zeros_like(p._v)}
+        super().__init__(params, options(locals(), "lr betas eps weight_decay maximize foreach "
+                                                   "capturable decoupled_weight_decay "
+                                                   "differentiable"))
 
     @staticmethod
     def update(p, g, s, h, f):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import optax
 
-from .optimizer import Optimizer, check_args, descend, is_nonzero
+from .optimizer import Optimizer, check_args, descend, is_nonzero, optax_update, options
 
 __all__ = ["RMSprop"]
 
@@ -19,19 +19,17 @@ class RMSprop(Optimizer):
 
     hyper = ("alpha", "eps", "momentum")
     flags = ("momentum", "centered")
+    zeros = ("square_avg",)
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
         check_args(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
-        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
-                    "centered": centered, "weight_decay": weight_decay,
-                    "capturable": capturable, "foreach": foreach, "maximize": maximize,
-                    "differentiable": differentiable}
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals(), "lr momentum alpha eps centered weight_decay "
+                                                   "capturable foreach maximize differentiable"))
 
     def init(self, group, p):
-        s = {"square_avg": jnp.zeros_like(p._v)}
+        s = super().init(group, p)
         if is_nonzero(group["momentum"]):
             s["momentum_buffer"] = jnp.zeros_like(p._v)
         if group["centered"]:
@@ -42,14 +40,13 @@ class RMSprop(Optimizer):
     def update(p, g, s, h, f):
         alpha, eps = h["alpha"], h["eps"]
         if f["centered"]:
-            u, st = optax.scale_by_stddev(alpha, eps, eps_in_sqrt=False).update(
-                g, optax.ScaleByRStdDevState(mu=s["grad_avg"], nu=s["square_avg"]))
-            ns = {"square_avg": st.nu, "grad_avg": st.mu}
+            u, ns = optax_update(optax.scale_by_stddev(alpha, eps, eps_in_sqrt=False),
+                                 optax.ScaleByRStdDevState, g, s, nu="square_avg", mu="grad_avg")
         else:
-            u, st = optax.scale_by_rms(alpha, eps, eps_in_sqrt=False).update(
-                g, optax.ScaleByRmsState(nu=s["square_avg"]))
-            ns = {"square_avg": st.nu}
+            u, ns = optax_update(optax.scale_by_rms(alpha, eps, eps_in_sqrt=False),
+                                 optax.ScaleByRmsState, g, s, nu="square_avg")
         if f["momentum"]:
-            u, tr = optax.trace(h["momentum"]).update(u, optax.TraceState(s["momentum_buffer"]))
-            ns["momentum_buffer"] = tr.trace
+            u, buf = optax_update(optax.trace(h["momentum"]), optax.TraceState, u, s,
+                                  trace="momentum_buffer")
+            ns.update(buf)
         return descend(p, u, h["lr"]), ns

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .optimizer import Optimizer, cast, check_args, hp
+from .optimizer import Optimizer, cast, check_args, hp, options
 
 __all__ = ["Rprop"]
 
@@ -23,10 +23,8 @@ class Rprop(Optimizer):
         check_args(lr=lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
-        defaults = {"lr": lr, "etas": etas, "step_sizes": step_sizes, "foreach": foreach,
-                    "maximize": maximize, "differentiable": differentiable,
-                    "capturable": capturable}
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals(), "lr etas step_sizes foreach maximize "
+                                                   "differentiable capturable"))
 
     def init(self, group, p):
         return {"prev": jnp.zeros_like(p._v),

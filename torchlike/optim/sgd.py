@@ -4,7 +4,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import optax
 
-from .optimizer import Optimizer, cast, check_args, check_fused, descend
+from .optimizer import Optimizer, cast, check_args, check_fused, descend, optax_update, options
 
 __all__ = ["SGD"]
 
@@ -25,9 +25,8 @@ class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None, differentiable=False, fused=None):
         check_args(lr=lr, momentum=momentum, weight_decay=weight_decay)
-        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
-                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
-                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
+        defaults = options(locals(), "lr momentum dampening weight_decay nesterov maximize "
+                                     "foreach differentiable fused")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
@@ -37,10 +36,10 @@ class SGD(Optimizer):
     def update(p, g, s, h, f):
         if not f["momentum"]:
             return descend(p, g, h["lr"]), {}
-        buf = s.get("momentum_buffer")
-        if buf is None:   # first step: the buffer becomes the gradient
-            buf = jnp.zeros_like(g)
+        if "momentum_buffer" not in s:   # first step: the buffer becomes the gradient
+            s["momentum_buffer"] = jnp.zeros_like(g)
         elif f["dampening"]:
             g = cast(1 - h["dampening"], g.dtype) * g
-        u, tr = optax.trace(h["momentum"], f["nesterov"]).update(g, optax.TraceState(buf))
-        return descend(p, u, h["lr"]), {"momentum_buffer": tr.trace}
+        u, ns = optax_update(optax.trace(h["momentum"], f["nesterov"]), optax.TraceState, g, s,
+                             trace="momentum_buffer")
+        return descend(p, u, h["lr"]), ns

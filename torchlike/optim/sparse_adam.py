@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .optimizer import Optimizer, cast, check_args, wide
+from .optimizer import Optimizer, cast, check_args, options, wide
 
 __all__ = ["SparseAdam"]
 
@@ -21,12 +21,12 @@ class SparseAdam(Optimizer):
     """
 
     hyper = ("betas", "eps")
+    zeros = ("exp_avg", "exp_avg_sq")
     sparse_error = None
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
         check_args(positive=("lr", "eps"), lr=lr, eps=eps, betas=betas)
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "maximize": maximize}
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals(), "lr betas eps maximize"))
         complex_params = []
         for index, param_group in enumerate(self.param_groups):
             for d_index, d_param in enumerate(param_group["params"]):
@@ -35,9 +35,6 @@ class SparseAdam(Optimizer):
         if complex_params:
             raise ValueError(f"Complex params at indices {complex_params}: SparseAdam does not "
                              "support complex parameters")
-
-    def init(self, group, p):
-        return {"exp_avg": jnp.zeros_like(p._v), "exp_avg_sq": jnp.zeros_like(p._v)}
 
     @staticmethod
     def update(p, g, s, h, f):
