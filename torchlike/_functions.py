@@ -70,7 +70,7 @@ def _unary(name):
 
 
 _BINARY = ["mul", "atan2", "maximum", "minimum", "fmax", "fmin", "hypot", "copysign",
-           "remainder", "fmod", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+           "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
            "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
            "bitwise_right_shift", "outer", "bmm"]
 _UNARY = ["log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos",
@@ -125,10 +125,39 @@ def rsub(input, other, *, alpha=1):
     return call(T["rsub"], (a, b), (alpha,))
 
 
+def _check_int_zero(a, b):
+    """PyTorch raises for integer division by zero where XLA returns a number."""
+    def is_int(x):
+        return (isinstance(x, Tensor) and x.dtype.category == 1) or (
+            isinstance(x, builtins.int) and not isinstance(x, builtins.bool))
+    if not (is_int(a) and is_int(b)):
+        return
+    if isinstance(b, Tensor):
+        v = b._v
+        if v.size and not isinstance(v, jax_core.Tracer) and not np.asarray(v).all():
+            raise RuntimeError("ZeroDivisionError")
+    elif b == 0:
+        raise RuntimeError("ZeroDivisionError")
+
+
 def div(input, other, *, rounding_mode=None, out=None):
+    a, b = _t(input), _t(other)
     if rounding_mode is None:
-        return _out(call(T["div"], (_t(input), _t(other)), ()), out)
-    return _out(call(T["div_mode"], (_t(input), _t(other)), (rounding_mode,)), out)
+        return _out(call(T["div"], (a, b), ()), out)
+    _check_int_zero(a, b)
+    return _out(call(T["div_mode"], (a, b), (rounding_mode,)), out)
+
+
+def remainder(input, other, *, out=None):
+    a, b = _t(input), _t(other)
+    _check_int_zero(a, b)
+    return _out(call(T["remainder"], (a, b), ()), out)
+
+
+def fmod(input, other, *, out=None):
+    a, b = _t(input), _t(other)
+    _check_int_zero(a, b)
+    return _out(call(T["fmod"], (a, b), ()), out)
 
 
 divide = true_divide = div
@@ -636,7 +665,7 @@ def chain_matmul(*matrices, out=None):
 
 
 def cholesky(input, upper=False, *, out=None):
-    return _la.cholesky(input, upper=upper, out=out)
+    return _la.cholesky(input, upper=upper, out=out, _name="cholesky")
 
 
 def cholesky_solve(input, input2, upper=False, *, out=None):
@@ -874,6 +903,9 @@ def narrow(input, dim, start, length):
     start = int(start)
     if start < 0:
         start += input.shape[d]
+    if start + length > input.shape[d]:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({input.shape[d]}).")
     idx = (slice(None),) * d + (slice(start, start + length),)
     return getitem(input, idx)
 
@@ -992,49 +1024,76 @@ def triu(input, diagonal=0, *, out=None):
     return _out(call(T["triu"], (input,), (diagonal,)), out)
 
 
-def _check_index_bounds(index, size, dim):
+def _first_outside(index, lo, hi):
+    """The first element of an index tensor outside [lo, hi), or None (also when traced:
+    compiled programs are checked by `torchlike.compile`'s own rules)."""
     iv = index._v
-    if iv.size and not isinstance(iv, jax_core.Tracer):
-        lo, hi = np.min(np.asarray(iv)), np.max(np.asarray(iv))
-        if hi >= size or lo < -size:
-            bad = hi if hi >= size else lo
-            raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size "
-                               f"{size}")
+    if not iv.size or isinstance(iv, jax_core.Tracer):
+        return None
+    a = np.asarray(iv).reshape(-1)
+    bad = np.flatnonzero((a < lo) | (a >= hi))
+    return int(a[bad[0]]) if bad.size else None
+
+
+def _check_index_bounds(index, size, dim, lo=None, error=RuntimeError, prefix=""):
+    bad = _first_outside(index, -size if lo is None else lo, size)
+    if bad is not None:
+        raise error(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     d = _wrap_dim(dim, input.dim())
     if index.dtype is not D.int64:
         raise RuntimeError("gather(): Expected dtype int64 for index")
-    _check_index_bounds(index, input.shape[d] if input.dim() else 1, d)
+    _check_index_bounds(index, _size(input, d), d, lo=0)
     return _out(call(T["gather"], (input, index), (_wrap_dim(dim, input.dim()),)), out)
+
+
+def _size(input, d):
+    return input.shape[d] if input.dim() else 1
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     s = src if src is not None else value
-    return call(T["scatter"], (input, index, _t(s)), (_wrap_dim(dim, input.dim()), reduce))
+    d = _wrap_dim(dim, input.dim())
+    _check_index_bounds(index, _size(input, d), d, lo=0)
+    return call(T["scatter"], (input, index, _t(s)), (d, reduce))
 
 
 def scatter_add(input, dim, index, src):
-    return call(T["scatter_add"], (input, index, src), (_wrap_dim(dim, input.dim()),))
+    d = _wrap_dim(dim, input.dim())
+    _check_index_bounds(index, _size(input, d), d, lo=0)
+    return call(T["scatter_add"], (input, index, src), (d,))
 
 
 def index_select(input, dim, index, *, out=None):
-    return _out(call(T["index_select"], (input, index), (_wrap_dim(dim, input.dim()),)), out)
+    d = _wrap_dim(dim, input.dim())
+    bad = _first_outside(index, 0, _size(input, d))
+    if bad is not None:
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim="
+                           f"{_size(input, d)}")
+    return _out(call(T["index_select"], (input, index), (d,)), out)
 
 
 def index_add(input, dim, index, source, *, alpha=1):
-    return call(T["index_add"], (input, index, source), (_wrap_dim(dim, input.dim()), alpha))
+    d = _wrap_dim(dim, input.dim())
+    _check_index_bounds(index, _size(input, d), d, lo=0)
+    return call(T["index_add"], (input, index, source), (d, alpha))
 
 
 def index_copy(input, dim, index, source):
-    return call(T["index_copy"], (input, index, source), (_wrap_dim(dim, input.dim()),))
+    d = _wrap_dim(dim, input.dim())
+    _check_index_bounds(index, _size(input, d), d, lo=0, error=IndexError,
+                        prefix="index_copy_(): ")
+    return call(T["index_copy"], (input, index, source), (d,))
 
 
 def index_fill(input, dim, index, value):
     if isinstance(value, Tensor):
         value = value.item()
-    return call(T["index_fill"], (input, index), (value, _wrap_dim(dim, input.dim())))
+    d = _wrap_dim(dim, input.dim())
+    _check_index_bounds(index, _size(input, d), d, error=IndexError)
+    return call(T["index_fill"], (input, index), (value, d))
 
 
 def masked_fill(input, mask, value):

@@ -83,14 +83,14 @@ def _ex_result(ex, info, check_errors, name, message):
 # -------------------------------------------------------------------- inverses and solves
 
 
-def inv_ex(A, *, check_errors=False, out=None):
+def inv_ex(A, *, check_errors=False, out=None, _name="linalg.inv_ex"):
     _check_matrix(A, "linalg.inv")
     r = InvEx(*call(T["inv_ex"], (A,), ()))
-    return _ex_result(r, r.info, check_errors, "linalg.inv", _singular_inv)
+    return _ex_result(r, r.info, check_errors, _name, _singular_inv)
 
 
-def inv(A, *, out=None):
-    return F._out(inv_ex(A, check_errors=True).inverse, out)
+def inv(A, *, out=None, _name="linalg.inv"):
+    return F._out(inv_ex(A, check_errors=True, _name=_name).inverse, out)
 
 
 def _solve_args(A, B, left, name):
@@ -109,26 +109,27 @@ def _solve_args(A, B, left, name):
     return vector
 
 
-def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+def solve_ex(A, B, *, left=True, check_errors=False, out=None, _name="torch.linalg.solve_ex"):
     vector = _solve_args(A, B, left, "linalg.solve")
     r = SolveEx(*call(T["solve_ex"], (A, B), (left, vector)))
-    return _ex_result(r, r.info, check_errors, "torch.linalg.solve",
+    return _ex_result(r, r.info, check_errors, _name,
                       lambda k: "The solver failed because the input matrix is singular.")
 
 
 def solve(A, B, *, left=True, out=None):
     """Solves A X = B (left=True) or X A = B; B is a vector when it has one dim less than A."""
-    return F._out(solve_ex(A, B, left=left, check_errors=True).result, out)
+    return F._out(solve_ex(A, B, left=left, check_errors=True,
+                           _name="torch.linalg.solve").result, out)
 
 
-def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None, _name="linalg.cholesky_ex"):
     _check_matrix(A, "linalg.cholesky")
     r = CholeskyEx(*call(T["cholesky_ex"], (A,), (upper,)))
-    return _ex_result(r, r.info, check_errors, "linalg.cholesky", _not_pd)
+    return _ex_result(r, r.info, check_errors, _name, _not_pd)
 
 
-def cholesky(A, *, upper=False, out=None):
-    return F._out(cholesky_ex(A, upper=upper, check_errors=True).L, out)
+def cholesky(A, *, upper=False, out=None, _name="linalg.cholesky"):
+    return F._out(cholesky_ex(A, upper=upper, check_errors=True, _name=_name).L, out)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
@@ -146,16 +147,18 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     r = LUFactorEx(*call(T["lu_factor_ex"], (A,), ()))
-    return _ex_result(r, r.info, check_errors, "torch.linalg.lu_factor_ex",
-                      lambda k: f"U[{k},{k}] is zero")
+    return _ex_result(r, r.info, check_errors, "torch.linalg.lu_factor_ex", _zero_pivot)
+
+
+def _zero_pivot(k):
+    return (f"U[{k},{k}] is zero and using it on lu_solve would result in a division by zero. "
+            "If you still want to perform the factorization, consider calling "
+            "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
 
 def lu_factor(A, *, pivot=True, out=None):
     r = lu_factor_ex(A, pivot=pivot)
-    _raise_on(r.info, "torch.linalg.lu_factor", lambda k: (
-        f"U[{k},{k}] is zero and using it on lu_solve would result in a division by zero. If "
-        "you still want to perform the factorization, consider calling linalg.lu(A, pivot) or "
-        "linalg.lu_factor_ex(A, pivot)"))
+    _raise_on(r.info, "torch.linalg.lu_factor", _zero_pivot)
     return LUFactor(r.LU, r.pivots)
 
 
@@ -182,7 +185,7 @@ def tensorinv(A, ind=2, *, out=None):
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     rows, cols = A.shape[:ind], A.shape[ind:]
-    r = inv(A.reshape(math.prod(rows), math.prod(cols)))
+    r = inv(A.reshape(math.prod(rows), math.prod(cols)), _name="inv")
     return F._out(r.reshape(*cols, *rows), out)
 
 
@@ -334,7 +337,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         rank = rank.new_zeros(0)
     if driver not in ("gelsd", "gelss"):
         s = empty.to(real)
-    return Lstsq(x, residuals, rank, s)
+    return Lstsq(x, residuals, rank, s.detach())
 
 
 # ------------------------------------------------------------------ norms, rank, pinv

@@ -6,6 +6,8 @@ once and raise `LinAlgError` as PyTorch does.
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -182,16 +184,42 @@ def cholesky_ex(x, upper=False):
     return (_mH(c) if upper else c), info
 
 
-@defop(n_in=2, grad="CholeskySolveBackward0")
-def cholesky_solve(b, l, upper=False):
-    batch = jnp.broadcast_shapes(b.shape[:-2], l.shape[:-2])
-    b = jnp.broadcast_to(b, batch + b.shape[-2:])
-    l = jnp.broadcast_to(l, batch + l.shape[-2:])
+def _cho_solve(b, l, upper):
     ts = lax.linalg.triangular_solve
     # A = L L^H (or U^H U): solve with the factor, then with its adjoint
     y = ts(l, b, left_side=True, lower=not upper, transpose_a=upper, conjugate_a=upper)
     return ts(l, y, left_side=True, lower=not upper, transpose_a=not upper,
               conjugate_a=not upper)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _cho_solve_real(b, l, upper):
+    return _cho_solve(b, l, upper)
+
+
+def _cho_solve_fwd(b, l, upper):
+    x = _cho_solve(b, l, upper)
+    return x, (x, l)
+
+
+def _cho_solve_bwd(upper, res, g):
+    """PyTorch's formula: the factor's gradient is dense (not masked to its triangle)."""
+    x, l = res
+    gb = _cho_solve(g, l, upper)
+    common = gb @ _mT(x)
+    common = common + _mT(common)
+    return gb, -(l @ common if upper else common @ l)
+
+
+_cho_solve_real.defvjp(_cho_solve_fwd, _cho_solve_bwd)
+
+
+@defop(n_in=2, grad="CholeskySolveBackward0")
+def cholesky_solve(b, l, upper=False):
+    batch = jnp.broadcast_shapes(b.shape[:-2], l.shape[:-2])
+    b = jnp.broadcast_to(b, batch + b.shape[-2:])
+    l = jnp.broadcast_to(l, batch + l.shape[-2:])
+    return (_cho_solve if jnp.iscomplexobj(l) else _cho_solve_real)(b, l, upper)
 
 
 @defop(n_in=2, grad="LinalgSolveTriangularBackward0")
