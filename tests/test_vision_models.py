@@ -116,11 +116,22 @@ def test_init_schemes_follow_torchvision():
     assert (m.bn1.weight.detach().numpy() == 1).all()
     assert (m.bn1.bias.detach().numpy() == 0).all()
     assert (m.layer1[0].bn2.weight.detach().numpy() == 0).all()         # zero_init_residual
-    sq = models.squeezenet1_1(num_classes=5)
-    final = sq.classifier[1].weight.detach().numpy()
-    assert abs(final.std() - 0.01) < 0.002 and (sq.classifier[1].bias.detach().numpy() == 0).all()
-    c = sq.features[0].weight.detach().numpy()   # kaiming_uniform_, a=0: bound sqrt(6 / fan_in)
-    assert np.abs(c).max() <= np.sqrt(6.0 / 27) and np.abs(c).max() > 0.9 * np.sqrt(6.0 / 27)
+
+
+def test_init_calls_follow_torchvision(no_init, monkeypatch):
+    calls = []
+    for fn in ("kaiming_normal_", "kaiming_uniform_", "normal_"):
+        real = getattr(nn.init, fn)
+        monkeypatch.setattr(nn.init, fn, lambda t, *a, _f=fn, _r=real, **k: (
+            calls.append((_f, tuple(t.shape), a, k)), _r(t, *a, **k))[1])
+    models.squeezenet1_1(num_classes=5)
+    assert calls[-1] == ("normal_", (5, 512, 1, 1), (), dict(mean=0.0, std=0.01))
+    assert calls[-2] == ("kaiming_uniform_", (256, 64, 3, 3), (), {})
+    calls.clear()
+    models.mobilenet_v2(num_classes=5, inverted_residual_setting=[[1, 16, 1, 1]])
+    mine = [c for c in calls if c[0] != "kaiming_uniform_"]   # not the layers' own init
+    assert mine[0] == ("kaiming_normal_", (32, 3, 3, 3), (), dict(mode="fan_out"))
+    assert mine[-1] == ("normal_", (5, 1280), (0, 0.01), {})
 
 
 def test_registry_and_weights_enums():
@@ -182,33 +193,41 @@ def test_pretrained_offline_error_names_url_and_cache_path(offline):
     assert str(offline / "squeezenet1_1-b8a52dc0.pth") in msg and "TORCH_HOME" in msg
 
 
-def test_pretrained_loads_from_cache_without_network(offline):
-    torchlike.manual_seed(3)
-    src = models.squeezenet1_1()
+def _numbered(state_dict):
+    """A state_dict whose floating entries all differ (stands for trained weights)."""
+    out, start = {}, 0
+    for k, v in state_dict.items():
+        if v.is_floating_point():
+            v = torchlike.arange(start, start + v.numel(), dtype=torchlike.float32).reshape(
+                v.shape) / 1e4
+            start += v.numel()
+        out[k] = v
+    return out
+
+
+def test_pretrained_loads_from_cache_without_network(offline, no_init):
+    sd = _numbered(models.squeezenet1_1().state_dict())
     offline.mkdir(parents=True)
-    torchlike.save(src.state_dict(), str(offline / "squeezenet1_1-b8a52dc0.pth"))
+    torchlike.save(sd, str(offline / "squeezenet1_1-b8a52dc0.pth"))
     m = models.squeezenet1_1(weights="DEFAULT")
-    for (k, a), b in zip(src.state_dict().items(), m.state_dict().values()):
+    for (k, a), b in zip(sd.items(), m.state_dict().values()):
         assert torchlike.equal(a, b), k
     with pytest.warns(UserWarning, match="'pretrained' is deprecated"):
         m2 = models.get_model("squeezenet1_1", pretrained=True)
-    assert torchlike.equal(m2.features[0].weight, src.features[0].weight)
+    assert torchlike.equal(m2.features[0].weight, sd["features.0.weight"])
 
 
-def test_densenet_renames_old_checkpoint_keys():
+def test_densenet_renames_old_checkpoint_keys(no_init):
     small = dict(growth_rate=8, block_config=(2, 2), num_init_features=16, num_classes=3)
-    src, dst = models.DenseNet(**small), models.DenseNet(**small)
+    src = _numbered(models.DenseNet(**small).state_dict())
     # a 2017 checkpoint: 'norm.1'-style names, no num_batches_tracked
     old = {k.replace("norm1.", "norm.1.").replace("conv2.", "conv.2."): v
-           for k, v in src.state_dict().items() if "num_batches" not in k}
+           for k, v in src.items() if "num_batches" not in k}
     assert "features.denseblock1.denselayer1.norm.1.weight" in old
-
-    class FakeWeights:
-        def get_state_dict(self, progress, check_hash):
-            return dict(old)
-    models.densenet._load_state_dict(dst, FakeWeights(), progress=False)
+    dst = models.DenseNet(**small)
+    dst.load_state_dict(models.densenet._rename_old_keys(old))
     w = "features.denseblock2.denselayer2.conv2.weight"
-    assert torchlike.equal(dst.state_dict()[w], src.state_dict()[w])
+    assert torchlike.equal(dst.state_dict()[w], src[w])
 
 
 def test_download_checks_hash_prefix(monkeypatch, tmp_path):

@@ -209,8 +209,16 @@ def _builder(weights_enum, legacy=None):
     return wrap
 
 
-def _load_weights(model, weights, progress):
-    model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
+def _build(make, weights, progress, kwargs, fix_state_dict=None):
+    """``make(**kwargs)``, with ``weights`` loaded (num_classes taken from their categories).
+    The checkpoint is read before the model is built, so a missing file fails at once."""
+    if weights is None:
+        return make(**kwargs)
+    if weights.meta["categories"] is not None:
+        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
+    state_dict = weights.get_state_dict(progress=progress, check_hash=True)
+    model = make(**kwargs)
+    model.load_state_dict(fix_state_dict(state_dict) if fix_state_dict else state_dict)
     return model
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ... import nn
 from ..._functions import flatten
-from ._api import WeightsEnum, _builder, _imagenet_weights, _load_weights, _ovewrite_named_param
+from ._api import WeightsEnum, _build, _builder, _imagenet_weights
 
 __all__ = ["AlexNet", "AlexNet_Weights", "alexnet"]
 
@@ -42,7 +42,4 @@ class AlexNet_Weights(WeightsEnum):
 def alexnet(weights, progress, **kwargs):
     """AlexNet from `One weird trick for parallelizing convolutional neural networks` (the
     variant torchvision ships); kwargs go to AlexNet."""
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-    model = AlexNet(**kwargs)
-    return model if weights is None else _load_weights(model, weights, progress)
+    return _build(AlexNet, weights, progress, kwargs)

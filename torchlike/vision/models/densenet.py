@@ -2,13 +2,14 @@
 checkpoints' ``norm.1``-style keys are renamed on load as torchvision does)."""
 from __future__ import annotations
 
+import functools
 import re
 from collections import OrderedDict
 
 from ... import nn
 from ..._functions import cat, flatten
 from ...nn import functional as F
-from ._api import WeightsEnum, _builder, _imagenet_weights, _ovewrite_named_param
+from ._api import WeightsEnum, _build, _builder, _imagenet_weights
 
 __all__ = ["DenseNet", "DenseNet121_Weights", "densenet121"]
 
@@ -120,15 +121,13 @@ _OLD_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\."
                       r"((?:[12])\.(?:weight|bias|running_mean|running_var))$")
 
 
-def _load_state_dict(model, weights, progress):
-    # the published checkpoints name _DenseLayer's modules 'norm.1', 'conv.2', ...
-    state_dict = weights.get_state_dict(progress=progress, check_hash=True)
+def _rename_old_keys(state_dict):
+    """The published checkpoints name _DenseLayer's modules 'norm.1', 'conv.2', ..."""
     for key in list(state_dict.keys()):
         res = _OLD_KEY.match(key)
         if res:
             state_dict[res.group(1) + res.group(2)] = state_dict.pop(key)
-    model.load_state_dict(state_dict)
-    return model
+    return state_dict
 
 
 class DenseNet121_Weights(WeightsEnum):
@@ -143,7 +142,5 @@ def densenet121(weights, progress, **kwargs):
     """Densenet-121 from `Densely Connected Convolutional Networks`; kwargs go to DenseNet
     (``memory_efficient=True`` recomputes the bottlenecks in backward with
     torchlike.utils.checkpoint)."""
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-    model = DenseNet(32, (6, 12, 24, 16), 64, **kwargs)
-    return model if weights is None else _load_state_dict(model, weights, progress)
+    return _build(functools.partial(DenseNet, 32, (6, 12, 24, 16), 64), weights, progress,
+                  kwargs, _rename_old_keys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ... import nn
 from ..._functions import flatten
-from ._api import WeightsEnum, _builder, _imagenet_weights, _load_weights, _ovewrite_named_param
+from ._api import WeightsEnum, _build, _builder, _imagenet_weights
 
 __all__ = ["MobileNetV2", "MobileNet_V2_Weights", "mobilenet_v2"]
 
@@ -134,7 +134,4 @@ class MobileNet_V2_Weights(WeightsEnum):
 def mobilenet_v2(weights, progress, **kwargs):
     """MobileNetV2 from `MobileNetV2: Inverted Residuals and Linear Bottlenecks`; kwargs go to
     MobileNetV2."""
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-    model = MobileNetV2(**kwargs)
-    return model if weights is None else _load_weights(model, weights, progress)
+    return _build(MobileNetV2, weights, progress, kwargs)

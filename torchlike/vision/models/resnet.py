@@ -2,9 +2,11 @@
 so torchvision's state_dicts load with strict=True)."""
 from __future__ import annotations
 
+import functools
+
 from ... import nn
 from ..._functions import flatten
-from ._api import WeightsEnum, _builder, _imagenet_weights, _load_weights, _ovewrite_named_param
+from ._api import WeightsEnum, _build, _builder, _imagenet_weights
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "ResNet18_Weights", "ResNet34_Weights",
            "ResNet50_Weights", "resnet18", "resnet34", "resnet50"]
@@ -145,10 +147,7 @@ class ResNet(nn.Module):
 
 
 def _resnet(block, layers, weights, progress, **kwargs):
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-    model = ResNet(block, layers, **kwargs)
-    return model if weights is None else _load_weights(model, weights, progress)
+    return _build(functools.partial(ResNet, block, layers), weights, progress, kwargs)
 
 
 _URL = "https://download.pytorch.org/models/"

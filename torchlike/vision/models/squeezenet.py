@@ -1,9 +1,11 @@
 """torchvision.models.squeezenet: SqueezeNet, Fire, squeezenet1_0/1_1 (torchvision's names)."""
 from __future__ import annotations
 
+import functools
+
 from ... import nn
 from ..._functions import cat, flatten
-from ._api import WeightsEnum, _builder, _imagenet_weights, _load_weights, _ovewrite_named_param
+from ._api import WeightsEnum, _build, _builder, _imagenet_weights
 
 __all__ = ["SqueezeNet", "SqueezeNet1_0_Weights", "SqueezeNet1_1_Weights", "squeezenet1_0",
            "squeezenet1_1"]
@@ -63,10 +65,7 @@ class SqueezeNet(nn.Module):
 
 
 def _squeezenet(version, weights, progress, **kwargs):
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-    model = SqueezeNet(version, **kwargs)
-    return model if weights is None else _load_weights(model, weights, progress)
+    return _build(functools.partial(SqueezeNet, version), weights, progress, kwargs)
 
 
 _RECIPE = "https://github.com/pytorch/vision/pull/49#issuecomment-277560717"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ... import nn
 from ..._functions import flatten
-from ._api import WeightsEnum, _builder, _imagenet_weights, _load_weights, _ovewrite_named_param
+from ._api import WeightsEnum, _build, _builder, _imagenet_weights
 
 __all__ = ["VGG", "VGG11_Weights", "VGG11_BN_Weights", "VGG16_Weights", "VGG16_BN_Weights",
            "vgg11", "vgg11_bn", "vgg16", "vgg16_bn"]
@@ -61,10 +61,8 @@ cfgs = {
 def _vgg(cfg, batch_norm, weights, progress, **kwargs):
     if weights is not None:
         kwargs["init_weights"] = False
-        if weights.meta["categories"] is not None:
-            _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-    model = VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kwargs)
-    return model if weights is None else _load_weights(model, weights, progress)
+    return _build(lambda **kw: VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kw),
+                  weights, progress, kwargs)
 
 
 _URL = "https://download.pytorch.org/models/"
