@@ -195,3 +195,33 @@ def test_func_transforms_on_a_module_with_a_view_attribute():
     assert v.tolist() == torch.func.vmap(tf)(torch.stack([tx, 2 * tx])).tolist()
     assert j.tolist() == torch.autograd.functional.jacobian(tf, tx).tolist()
     assert m.w.grad is None and m.row.tolist() == [1.0, 2.0]
+
+
+def test_func_refuses_to_mutate_captured_state_and_puts_it_back():
+    torch = pytest.importorskip("torch")
+    c = tl.zeros(2)
+    n = c.numpy()
+
+    def f(x):
+        c.add_(x)
+        return x.sum()
+
+    for run in (lambda: tl.func.grad(f)(tl.ones(2)),
+                lambda: tl.func.jvp(f, (tl.ones(2),), (tl.ones(2),)),
+                lambda: tl.func.vmap(f)(tl.ones(3, 2)),
+                lambda: tl.autograd.functional.jacobian(f, tl.ones(2))):
+        with pytest.raises(RuntimeError, match="captured Tensor"):
+            run()
+        assert c.tolist() == [0.0, 0.0] and c._np is n and c._version == 0
+    tc = torch.zeros(2)
+    with pytest.raises(RuntimeError, match="would mutate a captured Tensor"):
+        torch.func.grad(lambda x: tc.add_(x).sum() + x.sum())(torch.ones(2))
+
+    k = tl.zeros(())
+
+    def counted(x):
+        k.add_(1.0)                            # a concrete write is kept, as in PyTorch
+        return (x * x).sum()
+
+    assert tl.func.grad(counted)(tl.ones(2)).tolist() == [2.0, 2.0]
+    assert k.item() == 1.0 and k._version == 1

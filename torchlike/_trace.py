@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import itertools
 import types
@@ -21,7 +22,7 @@ import types
 import numpy as np
 
 from ._random import Generator, default_generator
-from ._tensor import Tensor, _is_tracer
+from ._tensor import Tensor, _is_tracer, _set_root
 
 _MISSING = object()
 _NUM = (int, float)
@@ -310,7 +311,10 @@ class Swap:
                        dict(m._modules)) for m in modules]
         self.start = [b.__dict__.get("_data") for b in self.boxes]
 
-    def lift(self, values):
+    def lift(self, values=None):
+        """Put `values` (default: the boxes' own values) into the boxes under fresh versions."""
+        if values is None:
+            values = [b._v for b in self.boxes]
         ver = -(next(_EPOCH) << 32)   # in-place ops of one trace never count up to 0
         for b, v in zip(self.boxes, values):
             d = b.__dict__
@@ -346,6 +350,28 @@ class Swap:
     def __exit__(self, *exc):
         self.restore()
         return False
+
+
+@contextlib.contextmanager
+def transformed(fn, error):
+    """Run a JAX transform of `fn` (func, autograd.functional) inside this context. The state
+    `fn` reaches is lifted with its own values, so views of it re-derive inside and re-read
+    after. Concrete values the function wrote into that state are kept (an RNG key, a
+    counter); a captured tensor left holding one of the transform's tracers is put back and
+    `error(tensor)` is raised, as PyTorch refuses to mutate a captured tensor under a
+    transform. Inside an outer trace (compile), every write is kept."""
+    w = walk(fns=[(("fn",), fn)])
+    sw = Swap(w.boxes, w.views).lift()
+    try:
+        yield
+        writes = [(sw.boxes[i], sw.boxes[i]._data, sw.start[i]) for i in sw.changed()]
+    finally:
+        sw.restore()
+    leaked = [b for b, v, old in writes if _is_tracer(v) and not _is_tracer(old)]
+    if leaked:
+        raise error(leaked[0])
+    for b, v, _ in writes:
+        _set_root(b, v)
 
 
 def _same(d1, d2):

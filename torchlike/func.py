@@ -1,7 +1,10 @@
 """torchlike.func: PyTorch's functorch names as thin maps onto JAX's transforms.
 
 Functions receive Tensors boxing jax tracers; results are unboxed. `functional_call` swaps a
-module's parameters and buffers for the given tensors during one call.
+module's parameters and buffers for the given tensors during one call. State the function
+reaches (module parameters and buffers, closure tensors) is handled by the tracing core
+(`torchlike._trace.transformed`): mutating a captured tensor with a value that depends on the
+transformed inputs raises RuntimeError, as in PyTorch, and leaves the tensor unchanged.
 """
 from __future__ import annotations
 
@@ -9,7 +12,23 @@ import contextlib
 
 import jax
 
+from . import _trace
 from ._autograd_core import no_grad
+
+
+def _grad_error(t):
+    return RuntimeError(
+        "During a grad (vjp, jvp, grad, etc) transform, the function provided attempted to call "
+        "an in-place operation that would mutate a captured Tensor. This is not supported; "
+        "please rewrite the function being transformed to explicitly accept the mutated "
+        "Tensor(s) as inputs.")
+
+
+def _vmap_error(t):
+    return RuntimeError(
+        f"vmap: the function provided mutated a captured Tensor of shape {list(t._v.shape)} "
+        "in place with a batched value (PyTorch: output with shape [...] doesn't match the "
+        "broadcast shape [...]); pass the tensor as an input instead.")
 
 
 def _unbox(tree):
@@ -30,12 +49,14 @@ def _jaxify(func):
     return f
 
 
-def _lift(transform):
+def _lift(transform, error=_grad_error):
     def outer(func, *targs, **tkw):
         g = transform(_jaxify(func), *targs, **tkw)
 
         def inner(*args, **kwargs):
-            return _box(g(*_unbox(args), **_unbox(kwargs)))
+            with _trace.transformed(func, error):
+                out = g(*_unbox(args), **_unbox(kwargs))
+            return _box(out)
         return inner
     return outer
 
@@ -66,11 +87,12 @@ def hessian(func, argnums=0):
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
-    return _lift(jax.vmap)(func, in_axes=in_dims, out_axes=out_dims)
+    return _lift(jax.vmap, _vmap_error)(func, in_axes=in_dims, out_axes=out_dims)
 
 
 def vjp(func, *primals, has_aux=False):
-    out, pull = jax.vjp(_jaxify(func), *_unbox(primals), has_aux=has_aux)
+    with _trace.transformed(func, _grad_error):
+        out, pull = jax.vjp(_jaxify(func), *_unbox(primals), has_aux=has_aux)
 
     def vjp_fn(*cts):
         return _box(pull(*_unbox(cts)))
@@ -78,7 +100,8 @@ def vjp(func, *primals, has_aux=False):
 
 
 def jvp(func, primals, tangents, *, has_aux=False):
-    out, t = jax.jvp(_jaxify(func), tuple(_unbox(primals)), tuple(_unbox(tangents)))
+    with _trace.transformed(func, _grad_error):
+        out, t = jax.jvp(_jaxify(func), tuple(_unbox(primals)), tuple(_unbox(tangents)))
     return _box(out), _box(t)
 
 

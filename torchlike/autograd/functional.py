@@ -1,10 +1,33 @@
 """torch.autograd.functional on JAX's transforms: the function is traced with jax arrays in
-Tensor boxes, so jacobians and hessians come from jax.jacrev / jax.jvp directly."""
+Tensor boxes, so jacobians and hessians come from jax.jacrev / jax.jvp directly.
+
+Differs from PyTorch: a function that mutates a captured tensor in place with a value that
+depends on the inputs raises RuntimeError and leaves the tensor unchanged (PyTorch, which
+runs the function under its tape, keeps the mutation)."""
 from __future__ import annotations
+
+import functools
 
 import jax
 
+from .. import _trace
 from .._autograd_core import no_grad
+
+
+def _guarded(fn):
+    """Run `fn`'s transform under the tracing core, which puts back captured state."""
+    def error(t):
+        return RuntimeError(
+            f"torchlike.autograd.functional.{fn.__name__}: the function mutated a captured "
+            f"Tensor of shape {list(t._v.shape)} in place with a value that depends on the "
+            "inputs; torchlike evaluates it under JAX transforms and cannot keep that mutation "
+            "(PyTorch does). Pass the tensor as an input or mutate it outside.")
+
+    @functools.wraps(fn)
+    def run(func, *args, **kwargs):
+        with _trace.transformed(func, error):
+            return fn(func, *args, **kwargs)
+    return run
 
 
 def _wrap(func, n):
@@ -31,6 +54,7 @@ def _box(tree):
     return jax.tree_util.tree_map(_new, tree)
 
 
+@_guarded
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     single, ins, vals = _vals(inputs)
@@ -45,6 +69,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return _box(jac)
 
 
+@_guarded
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
     single, ins, vals = _vals(inputs)
@@ -55,6 +80,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return _box(h)
 
 
+@_guarded
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     single, ins, vals = _vals(inputs)
     f = _wrap(func, len(ins))
@@ -67,6 +93,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     return _box(out), _box(g[0] if single else tuple(g))
 
 
+@_guarded
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     single, ins, vals = _vals(inputs)
     f = _wrap(func, len(ins))
@@ -78,6 +105,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     return _box(out), _box(t)
 
 
+@_guarded
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     single, ins, vals = _vals(inputs)
     f = _wrap(func, len(ins))
