@@ -136,6 +136,9 @@ def test_init_calls_follow_torchvision(no_init, monkeypatch):
 
 def test_registry_and_weights_enums():
     assert models.list_models() == sorted(TORCHVISION_STATE_DICTS)
+    assert models.list_models(module=models) == sorted(TORCHVISION_STATE_DICTS)
+    import inspect
+    assert str(inspect.signature(models.resnet18)) == "(*, weights=None, progress=True, **kwargs)"
     assert models.list_models(include="resnet*", exclude="*50") == ["resnet18", "resnet34"]
     assert models.get_model_builder("ResNet18") is models.resnet18
     assert models.get_model_weights("resnet50") is models.ResNet50_Weights
