@@ -194,6 +194,7 @@ def test_pretrained_offline_error_names_url_and_cache_path(offline):
     msg = str(e.value)
     assert "https://download.pytorch.org/models/squeezenet1_1-b8a52dc0.pth" in msg
     assert str(offline / "squeezenet1_1-b8a52dc0.pth") in msg and "TORCH_HOME" in msg
+    assert os.listdir(offline) == []   # no partial file left behind
 
 
 def _numbered(state_dict):

@@ -33,26 +33,27 @@ def _hub_dir():
     return os.path.join(os.path.expanduser(home), "hub")
 
 
-def _download(url, dst, hash_prefix, progress):
+def _download(url, dst, hash_prefix):
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    tmp = tempfile.NamedTemporaryFile(delete=False, dir=os.path.dirname(dst))
+    sha = hashlib.sha256()
     try:
-        with urllib.request.urlopen(url, timeout=30) as r:
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            with tempfile.NamedTemporaryFile(delete=False, dir=os.path.dirname(dst)) as f:
-                sha = hashlib.sha256()
-                while chunk := r.read(1 << 20):
-                    f.write(chunk)
-                    sha.update(chunk)
+        with tmp, urllib.request.urlopen(url, timeout=30) as r:
+            while chunk := r.read(1 << 20):
+                tmp.write(chunk)
+                sha.update(chunk)
     except OSError as e:   # URLError, timeouts, refused connections
+        os.remove(tmp.name)
         raise RuntimeError(
             f"Could not download {url} ({e}). Without a network, download that file elsewhere "
             f"and place it at {dst} ($TORCH_HOME/hub/checkpoints/, TORCH_HOME defaults to "
             "~/.cache/torch); it then loads from there without a network. Or build the model "
             "with weights=None and call model.load_state_dict(torchlike.load(path)).") from None
     if hash_prefix and not sha.hexdigest().startswith(hash_prefix):
-        os.remove(f.name)
+        os.remove(tmp.name)
         raise RuntimeError(f'invalid hash value (expected "{hash_prefix}", got '
                            f'"{sha.hexdigest()}")')
-    shutil.move(f.name, dst)
+    shutil.move(tmp.name, dst)
 
 
 def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=True,
@@ -66,7 +67,7 @@ def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=Tr
         if progress:
             sys.stderr.write(f'Downloading: "{url}" to {cached_file}\n')
         m = _HASH_REGEX.search(filename) if check_hash else None
-        _download(url, cached_file, m.group(1) if m else None, progress)
+        _download(url, cached_file, m.group(1) if m else None)
     return load(cached_file, map_location=map_location, weights_only=weights_only)
 
 
@@ -190,10 +191,10 @@ def _ovewrite_named_param(kwargs, param, new_value):
         kwargs[param] = new_value
 
 
-def _builder(weights_enum, legacy=None):
+def _builder(weights_enum):
     """Registers a builder ``fn(weights, progress, **kwargs)`` with torchvision's interface:
     ``weights`` verified against ``weights_enum`` (a member, its name, or None) and the
-    deprecated ``pretrained=True`` mapped to ``legacy`` (default: ``IMAGENET1K_V1``)."""
+    deprecated ``pretrained=True`` mapped to ``IMAGENET1K_V1``."""
     def wrap(fn):
         def builder(*, weights=None, progress=True, **kwargs):
             if "pretrained" in kwargs:
@@ -201,7 +202,7 @@ def _builder(weights_enum, legacy=None):
                 warnings.warn("The parameter 'pretrained' is deprecated since 0.13 and may be "
                               "removed in the future, please use 'weights' instead.")
                 if pretrained and weights is None:
-                    weights = legacy or weights_enum.IMAGENET1K_V1
+                    weights = weights_enum.IMAGENET1K_V1
             return fn(weights_enum.verify(weights), progress, **kwargs)
         for a in ("__module__", "__name__", "__qualname__", "__doc__"):
             setattr(builder, a, getattr(fn, a))
