@@ -19,6 +19,7 @@ import functools
 import itertools
 import types
 
+import jax
 import numpy as np
 
 from ._random import Generator, default_generator
@@ -320,6 +321,14 @@ class Swap:
             d = b.__dict__
             d["_data"], d["_np"], d["_npcopy"], d["_ver"] = v, None, False, ver
         self.start = list(values)
+        lifted = {id(b) for b in self.boxes}
+        for v, _ in self._views:
+            if not v._rg and id(v._base) in lifted:
+                # a view taken without grad (under no_grad, or detached) passes no gradient
+                # to the lifted base through transforms that differentiate the whole program
+                v._refresh()
+                if _is_tracer(v._data):
+                    v._data = jax.lax.stop_gradient(v._data)
         return self
 
     def changed(self):
