@@ -11,6 +11,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 sys.path.insert(0, ROOT)
 
+# JAX's persistent compilation cache, shared by every test process and the programs they start
+# (tutorials, examples, benchmarks' smoke runs inherit the environment). Set before jax loads.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(ROOT, ".jax_cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.05")
+
 import torchlike  # noqa: E402,F401
 
 
@@ -30,3 +35,13 @@ def assert_close(actual, expected, rtol=1e-5, atol=1e-6):
     e = np.asarray(expected.detach().numpy() if hasattr(expected, "detach") else expected)
     assert a.shape == e.shape, (a.shape, e.shape)
     np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say why tests were skipped when real PyTorch is missing, and how to run them."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    n = sum(1 for r in skipped if "torch" in str(getattr(r, "longrepr", "")))
+    if n:
+        terminalreporter.write_line(
+            f"{n} tests were skipped because real PyTorch is not installed; they compare "
+            "torchlike with it. Run them with: pip install -e \".[dev,torch]\"")

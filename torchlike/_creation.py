@@ -12,7 +12,12 @@ import numpy as np
 
 from . import _dtype as D
 from ._random import gen
+from ._ops import random as _random_ops
+from ._ops.registry import TABLE
 from ._tensor import Size, Tensor, _alias, _new, jax_device
+
+_RANDOM = TABLE["random_sample"]
+del _random_ops
 
 
 def _size(args, kw=None):
@@ -139,6 +144,11 @@ def _legacy_new(dtype, args, device=None):
 # ------------------------------------------------------------------------------- fills
 
 
+def _host(a):
+    """A jax array of a NumPy array: a copy to the device, no XLA program per shape."""
+    return jax.device_put(a)
+
+
 def _dt(dtype, default=None):
     if dtype is None:
         return default or D.get_default_dtype()
@@ -146,11 +156,11 @@ def _dt(dtype, default=None):
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, **kw):
-    return _finish(jnp.zeros(_size(size, kw), _dt(dtype).np), device, requires_grad)
+    return _finish(_host(np.zeros(_size(size, kw), _dt(dtype).np)), device, requires_grad)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, **kw):
-    return _finish(jnp.ones(_size(size, kw), _dt(dtype).np), device, requires_grad)
+    return _finish(_host(np.ones(_size(size, kw), _dt(dtype).np)), device, requires_grad)
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
@@ -163,11 +173,11 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = _dt(dtype, D.scalar_dtype(fill_value))
-    return _finish(jnp.full(_size((size,)), fill_value, d.np), device, requires_grad)
+    return _finish(_host(np.full(_size((size,)), fill_value, d.np)), device, requires_grad)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    return _finish(jnp.eye(n, m, dtype=_dt(dtype).np), device, requires_grad)
+    return _finish(_host(np.eye(n, m, dtype=_dt(dtype).np)), device, requires_grad)
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
@@ -233,24 +243,10 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 # ------------------------------------------------------------------------------ random
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2, 3))
 def _sample(key, kind, shape, dtype, *params):
-    if kind == "uniform":
-        lo, hi = params
-        return jax.random.uniform(key, shape, dtype, lo, hi) if shape else \
-            jax.random.uniform(key, (), dtype, lo, hi)
-    if kind == "normal":
-        mean, std = params
-        return (jax.random.normal(key, shape, dtype) * std + mean).astype(dtype)
-    if kind == "randint":
-        lo, hi = params
-        return jax.random.randint(key, shape, lo, hi, dtype)
-    if kind == "perm":
-        return jax.random.permutation(key, shape[0]).astype(dtype)
-    if kind == "bernoulli":
-        (p,) = params
-        return jax.random.bernoulli(key, p, shape).astype(dtype)
-    raise ValueError(kind)
+    """Draw from `kind` with a raw uint32 key (the table op `random_sample`)."""
+    k = _RANDOM.kernel((kind, tuple(shape), np.dtype(dtype), params), None)
+    return k(key)
 
 
 def _float_dt(dtype, what):

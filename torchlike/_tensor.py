@@ -233,7 +233,7 @@ class Tensor:
             r = call(_AS_STRIDED, (b, off), (size, stride))
             self._data, self.grad_fn, self._out = r._data, r.grad_fn, 0
         else:
-            self._data = _AS_STRIDED.kernel((size, stride), None).jit(bv, off)
+            self._data = _AS_STRIDED.kernel((size, stride), None)(bv, off)
 
     def _root(self):
         return self._base if self._base is not None else self
@@ -731,7 +731,7 @@ def call(op: Op, args, static):
     rt = _promote(op.promote, args, vals) if op.promote is not None else None
     k = op.kernel(static, rt)
     try:
-        out = k.jit(*vals)
+        out = k(*vals)
     except (TypeError, ValueError) as e:
         raise _shape_error(vals, e) from None
     record = False
@@ -848,7 +848,7 @@ def _commit(t, r):
     size, stride, off = t._meta
     if not t._rg and not (r._rg and GRAD[0]):
         # a write through a detached view (`p.data.sub_(...)`) is not recorded on the base
-        _set_root(b, _COPY_SLICES.kernel((size, stride), None).jit(b._v, rv, off))
+        _set_root(b, _COPY_SLICES.kernel((size, stride), None)(b._v, rv, off))
         t._data, t._vsync = rv, b._ver
         return t
     nb = call(_COPY_SLICES, (b, r, off), (size, stride))

@@ -6,21 +6,58 @@ Eager dispatch, backward replay and `torchlike.compile` tracing all call the sam
 """
 from __future__ import annotations
 
+import collections
 import functools
 import inspect
+import threading
+import time
 
 import jax
+from jax.core import Tracer
+
+from .. import _interp
 
 TABLE: dict[str, "Op"] = {}
 
+# Tiering of eager kernels (see Kernel.__call__); the defaults are documented in docs/eager.md.
+CONFIG = {
+    "interpret": jax.default_backend() == "cpu",  # run cold shapes without compiling
+    "compile_after": 4,          # sightings of one input signature before it is compiled
+    "compile_after_s": 0.01,     # ... or seconds spent interpreting it, whichever comes first
+    "max_signatures": 256,       # per kernel: signatures tracked (LRU) and compiled before reset
+    "max_kernels": 512,          # per op: kernels (static arguments) kept (LRU)
+}
+STATS = collections.Counter()    # interpreted, compiled, hits, kernel_evictions, jit_resets
+_LOCK = threading.Lock()
+
+
+def _signature(vals):
+    sig = []
+    for v in vals:
+        shape = getattr(v, "shape", None)
+        if shape is None:
+            sig.append(type(v))
+        elif isinstance(v, Tracer):
+            return None
+        else:
+            sig.append((shape, v.dtype, getattr(v, "weak_type", False)))
+    return tuple(sig)
+
 
 class Kernel:
-    """One op with its static arguments bound: `fn` is pure, `jit` its cached compiled form."""
+    """One op with its static arguments bound: `fn` is pure, `jit` its cached compiled form.
 
-    __slots__ = ("op", "static", "rt", "fn", "jit", "__weakref__")
+    Calling a kernel runs it eagerly in tiers: an input signature (shapes and dtypes) seen for
+    the first few times is traced once and evaluated with NumPy (`_interp`, no XLA compile,
+    CPU only); once it is hot (`CONFIG`) it runs through `jit`, compiled once for that
+    signature. A dynamic program (new lengths every step) so never waits on XLA's compiler.
+    """
+
+    __slots__ = ("op", "static", "rt", "fn", "jit", "hot", "cold", "__weakref__")
 
     def __init__(self, op, static, rt):
         self.op, self.static, self.rt = op, static, rt
+        self.hot, self.cold = set(), collections.OrderedDict()
         kw = dict(zip(op.static_names, static))
         f = functools.partial(op.fn, **kw) if kw else op.fn
         if rt is not None:
@@ -32,8 +69,64 @@ class Kernel:
         self.fn = f
         self.jit = jax.jit(f)
 
+    def __call__(self, *vals):
+        sig = _signature(vals)
+        if sig in self.hot:
+            return self.jit(*vals)
+        if sig is None or not CONFIG["interpret"]:
+            return self.jit(*vals)
+        return self._cold(sig, vals)
+
+    def _cold(self, sig, vals):
+        with _LOCK:
+            ent = self.cold.get(sig)
+            if ent is None:
+                ent = self.cold[sig] = [0, 0.0, None]
+                if len(self.cold) > CONFIG["max_signatures"]:
+                    self.cold.popitem(last=False)
+            else:
+                self.cold.move_to_end(sig)
+            ent[0] += 1
+            promote = ent[0] > CONFIG["compile_after"] or ent[1] >= CONFIG["compile_after_s"]
+            if promote:
+                del self.cold[sig]
+                if len(self.hot) >= CONFIG["max_signatures"]:
+                    # a new function object: jax keys its compiled programs by the function,
+                    # so the old shapes' programs go with the old wrapper
+                    self.jit = jax.jit(functools.wraps(self.fn)(lambda *a, _f=self.fn: _f(*a)))
+                    self.hot.clear()
+                    STATS["jit_resets"] += 1
+                self.hot.add(sig)
+                STATS["compiled"] += 1
+        if promote:
+            return self.jit(*vals)
+        if not _on_default_cpu(vals):
+            return self.jit(*vals)
+        if ent[2] is None:
+            ent[2] = _interp.trace(self.fn, vals)
+        t0 = time.perf_counter()
+        out = _interp.run(*ent[2], vals)
+        ent[1] += time.perf_counter() - t0
+        STATS["interpreted"] += 1
+        return out
+
     def __repr__(self):
         return f"Kernel({self.op.name}, {self.static}, {self.rt})"
+
+
+_CPU = None
+
+
+def _on_default_cpu(vals):
+    """Whether every array argument lives on the one default CPU device (not sharded)."""
+    global _CPU
+    if _CPU is None:
+        _CPU = jax.devices("cpu")[0]
+    for v in vals:
+        s = getattr(v, "sharding", None)
+        if s is not None and (len(s.device_set) != 1 or _CPU not in s.device_set):
+            return False
+    return True
 
 
 class Op:
@@ -58,7 +151,11 @@ class Op:
         key = (static, rt)
         k = self.kernels.get(key)
         if k is None:
-            k = self.kernels[key] = Kernel(self, static, rt)
+            with _LOCK:
+                k = self.kernels[key] = Kernel(self, static, rt)
+                if len(self.kernels) > CONFIG["max_kernels"]:
+                    del self.kernels[next(iter(self.kernels))]
+                    STATS["kernel_evictions"] += 1
         return k
 
     def node_name(self, static):
