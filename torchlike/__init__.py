@@ -43,6 +43,8 @@ from . import serialization, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
 from . import export  # noqa: E402,F401
 
+_methods._generate_inplace()  # in-place forms of the methods the modules above added
+
 float = float32  # noqa: A001
 double = float64
 half = float16

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import builtins
 
+import inspect
+import sys
+
 from . import _functions as F
 from ._creation import bernoulli as _bernoulli
+from ._ops.variants import TENSOR_METHODS, TORCH_INPLACE
 from ._functions import _t
 from ._tensor import Tensor, check_inplace, commit
 
@@ -27,34 +31,20 @@ def _inplace(f):
     return m
 
 
-_METHODS = """add sub mul div true_divide floor_divide remainder fmod pow atan2 maximum minimum
-fmax fmin hypot copysign eq ne lt le gt ge logical_and logical_or logical_xor bitwise_and
-bitwise_or bitwise_xor logical_not bitwise_not log log2 log10 log1p sqrt rsqrt sin cos tan asin
-acos atan sinh cosh asinh acosh atanh erf erfc erfinv lgamma digamma reciprocal expm1 exp exp2
-tanh sigmoid neg abs sign sgn square floor ceil trunc frac relu isnan isinf isfinite signbit
-round clamp clip clamp_min clamp_max lerp addcmul addcdiv isclose allclose equal nan_to_num logit
-sum nansum mean nanmean prod max min amax amin aminmax argmax argmin var std norm logsumexp cumsum
-cumprod all any count_nonzero softmax log_softmax median mm matmul addmm outer dot mv bmm t
-flatten unflatten ravel squeeze unsqueeze permute transpose swapaxes swapdims movedim moveaxis
-expand diagonal narrow select split chunk tensor_split unbind flip fliplr flipud roll tril triu
-gather scatter scatter_add index_select index_add index_copy index_fill masked_fill
-masked_select nonzero argwhere topk sort argsort msort kthvalue unique clone tile diag det
-inverse trace cross dist cdist multiply subtract divide negative absolute greater greater_equal
-less less_equal not_equal arcsin arccos arctan arctan2 fix index_put repeat_interleave
-bincount logical_xor sinc deg2rad rad2deg bitwise_left_shift bitwise_right_shift erfc exp2
-lgamma digamma""".split()
+def _public_functions():
+    """torchlike's public functions that take the tensor first, by name."""
+    for name in dir(F):
+        f = getattr(F, name)
+        if not name.startswith("_") and inspect.isfunction(f) \
+                and f.__module__.startswith("torchlike."):
+            yield name, f
 
-_INPLACE = """add sub mul div true_divide floor_divide remainder fmod pow atan2 hypot copysign eq
-ne lt le gt ge logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor logical_not
-log log2 log10 log1p sqrt rsqrt sin cos tan asin acos atan sinh cosh erf erfinv reciprocal expm1
-exp tanh sigmoid neg abs sign square floor ceil trunc frac relu round clamp clip clamp_min
-clamp_max lerp addcmul addcdiv nan_to_num logit tril triu scatter scatter_add index_add
-index_copy index_fill masked_fill multiply subtract divide negative index_put""".split()
 
-for _n in _METHODS:
-    setattr(Tensor, _n, _method(getattr(F, _n)))
-for _n in _INPLACE:
-    setattr(Tensor, _n + "_", _inplace(getattr(F, _n)))
+# Methods: every public function PyTorch also offers as a Tensor method, unless the class
+# defines it or the irregular forms below (varargs shapes, other argument order) replace it.
+for _n, _f in _public_functions():
+    if _n in TENSOR_METHODS and _n not in Tensor.__dict__:
+        setattr(Tensor, _n, _method(_f))
 
 
 def _view(self, *shape):
@@ -117,7 +107,60 @@ Tensor.conj = lambda self: self if not self.dtype.is_complex else F._new(self._v
 Tensor.real = property(F.real)
 Tensor.imag = property(F.imag)
 Tensor.bernoulli = lambda self, p=None, generator=None: _bernoulli(self, p, generator=generator)
-Tensor.square_ = _inplace(F.square)
+
+
+# In-place methods (`t.name_(...)`): every one PyTorch has whose out-of-place method exists
+# here, derived from that method so argument order and defaults are the method's. Ops that
+# change the shape (`t_`, `unsqueeze_`...) re-point the tensor at the view they return.
+_VIEW_INPLACE = {"t_", "transpose_", "squeeze_", "unsqueeze_", "swapaxes_", "swapdims_",
+                 "as_strided_"}
+
+
+def _become(self, r):
+    """`self` takes the layout and autograd history of `r`, a view of it."""
+    if self._base is None:
+        self._data = r._v
+    else:
+        self._meta, self._data, self._vsync = r._meta, r._data, r._vsync
+    if r._rg:
+        self.grad_fn, self._out, self._rg = r.grad_fn, r._out, True
+    return self
+
+
+def _inplace_of(name):
+    method = getattr(Tensor, name[:-1])
+    if name in _VIEW_INPLACE:
+        def m(self, *args, **kwargs):
+            check_inplace(self)
+            return _become(self, method(self, *args, **kwargs))
+    else:
+        def m(self, *args, **kwargs):
+            check_inplace(self)
+            return commit(self, method(self, *args, **kwargs))
+    m.__name__ = name
+    m.__doc__ = f"In-place version of :meth:`Tensor.{name[:-1]}`."
+    return m
+
+
+def _function_of(name):
+    def f(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    f.__name__ = name
+    f.__doc__ = f"In-place version of :func:`torchlike.{name[:-1]}`."
+    return f
+
+
+def _generate_inplace():
+    for name in sorted(TENSOR_METHODS):
+        if name.endswith("_") and not name.startswith("_") and name not in Tensor.__dict__ \
+                and name[:-1] in Tensor.__dict__ and callable(Tensor.__dict__[name[:-1]]):
+            setattr(Tensor, name, _inplace_of(name))
+    pkg = sys.modules["torchlike"]
+    for name in sorted(TORCH_INPLACE):
+        if not hasattr(pkg, name) and name in Tensor.__dict__:
+            f = _function_of(name)
+            setattr(F, name, f)
+            setattr(pkg, name, f)
 
 
 def _repeat_error(self, sizes):
@@ -167,6 +210,9 @@ Tensor.normal_ = _rand_inplace(_normal)
 Tensor.random_ = _rand_inplace(_random)
 Tensor.bernoulli_ = _rand_inplace(_bern)
 Tensor.exponential_ = _rand_inplace(_exponential)
+
+
+_generate_inplace()   # again from torchlike/__init__.py once every module added its methods
 
 
 # ------------------------------------------------------------------------- operators
