@@ -231,7 +231,7 @@ _unary("ceil", jnp.ceil, promote="same", saves="none")
 _unary("trunc", jnp.trunc, promote="same", saves="none")
 _unary("frac", lambda x: x - jnp.trunc(x), promote="same", saves="none")
 _unary("round", lambda x, decimals=0: jnp.round(x, decimals), promote="same", saves="none")
-_unary("relu", lambda x: jnp.where(x > 0, x, jnp.zeros_like(x)), promote="same",
+_unary("relu", lambda x: jnp.where(x <= 0, jnp.zeros_like(x), x), promote="same",
        saves="output")
 _unary("nan_to_num", lambda x, nan=0.0, posinf=None, neginf=None: jnp.nan_to_num(
     x, nan=nan, posinf=posinf, neginf=neginf), promote="same")
@@ -299,4 +299,4 @@ def log_sigmoid(x):
 
 @defop(promote="same", saves="inputs")
 def threshold(x, threshold, value):
-    return jnp.where(x > threshold, x, jnp.asarray(value, x.dtype))
+    return jnp.where(x <= threshold, jnp.asarray(value, x.dtype), x)   # NaN passes, as torch

@@ -209,7 +209,8 @@ def median_all(x):
     v = jax.lax.stop_gradient(flat[(flat.shape[0] - 1) // 2])
     # the value is v; the gradient is spread evenly over the elements equal to it, as in torch
     tie = x == v
-    return jnp.sum(jnp.where(tie, x, 0)) / jnp.sum(tie).astype(x.dtype)
+    r = jnp.sum(jnp.where(tie, x, 0)) / jnp.sum(tie).astype(x.dtype)
+    return jnp.where(jnp.isnan(flat[-1]), flat[-1], r)   # a NaN anywhere is the median
 
 
 @defop(grad="MedianBackward1")
@@ -218,6 +219,10 @@ def median_dim(x, dim, keepdim=False):
     i = jnp.argsort(x, axis=dim, stable=True)
     k = (x.shape[dim] - 1) // 2
     idx = jnp.take(i, jnp.array([k]), axis=dim)
+    if jnp.issubdtype(x.dtype, jnp.inexact):   # a NaN in the slice is its median, as torch
+        nan = jnp.isnan(x)
+        first = jnp.argmax(nan, axis=dim, keepdims=True)
+        idx = jnp.where(jnp.any(nan, axis=dim, keepdims=True), first, idx)
     v = jnp.take_along_axis(x, idx, axis=dim)
     if not keepdim:
         v, idx = jnp.squeeze(v, dim), jnp.squeeze(idx, dim)

@@ -548,6 +548,17 @@ def _check_index_range(idx, n, what="index"):
         raise IndexError("index out of range in self")
 
 
+def _check_bag_range(idx, n):
+    v = idx._v
+    if _is_tracer(v) or v.size == 0:
+        return
+    a = np.asarray(v).reshape(-1)
+    bad = np.flatnonzero((a < 0) | (a >= n))
+    if bad.size:
+        raise RuntimeError(f"Index {bad[0]} of input takes value {a[bad[0]]} which is not in "
+                           f"the valid range [0, {n})")
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     if input.dtype.category != 1:
@@ -562,7 +573,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         elif padding_idx < 0:
             assert padding_idx >= -n, "Padding_idx must be within num_embeddings"
             padding_idx = n + padding_idx
-    _check_index_range(input, n)
+    _check_index_range(input, n, what="embedding")
     if max_norm is not None:
         _embedding_renorm_(weight, input, max_norm, norm_type)
     return call(T["embedding"], (weight, input), (padding_idx,))
@@ -605,7 +616,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                                   f"mode='{mode}'). Please open a feature request on GitHub.")
     if padding_idx is not None and padding_idx < 0:
         padding_idx = weight.shape[0] + padding_idx
-    _check_index_range(input, weight.shape[0])
+    _check_bag_range(input, weight.shape[0])
     if max_norm is not None:
         _embedding_renorm_(weight, input, max_norm, norm_type)
     return call(T["embedding_bag"], (weight, input, offsets, per_sample_weights),
