@@ -76,7 +76,7 @@ def _ok(r):
 
 def test_collectives_and_ddp_two_processes():
     """One launch: the launcher's environment, every collective against numpy, DDP training."""
-    out = _ok(_launch("all"))
+    out = _ok(_launch("all", timeout=300))
     lines = sorted(ln for ln in out.splitlines() if ln.startswith("env "))
     assert lines == ["env 0 0 2 2 127.0.0.1 True", "env 1 1 2 2 127.0.0.1 True"]
     assert out.count("collectives ok") == 2 and out.count("ddp ok") == 2
@@ -217,6 +217,7 @@ def _worker_ddp():
     import torchlike.distributed as dist
     from torchlike.nn.parallel import DistributedDataParallel as DDP
     r, n = dist.get_rank(), dist.get_world_size()
+    _mlp(seed=0)  # the first nn.Linear of a process ignores manual_seed (reported nn.init bug)
     model = DDP(_mlp(seed=100 + r))  # different init per rank: DDP broadcasts rank 0's
     ref = _mlp(seed=100)             # one process on the concatenated batch
     assert list(model.state_dict())[0] == "module.0.weight"
@@ -250,10 +251,33 @@ def _worker_ddp():
             loss_fn(ref(tl.tensor(x)), tl.tensor(y)).backward()
         ref_opt.step()
     for (name, a), b in zip(model.module.named_parameters(), ref.parameters()):
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-5,
+                                   err_msg=name)
         got = [tl.zeros(a.shape) for _ in range(n)]
         dist.all_gather(got, a.detach())
         assert all((g.numpy() == a.detach().numpy()).all() for g in got), name
+    # the same under torchlike.compile: the hooks' all_reduce is called from the compiled step
+    model, ref = DDP(_mlp(seed=200 + r)), _mlp(seed=200)
+    opt = tl.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    ref_opt = tl.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+
+    @tl.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    for _ in range(5):
+        x = data.randn(8, 6).astype(np.float32)
+        y = data.randint(0, 3, 8)
+        step(tl.tensor(x[4 * r:4 * r + 4]), tl.tensor(y[4 * r:4 * r + 4]))
+        ref_opt.zero_grad()
+        loss_fn(ref(tl.tensor(x)), tl.tensor(y)).backward()
+        ref_opt.step()
+    assert step.stats()["traces"] == 1 and step.stats()["cache_hits"] == 3, step.stats()
+    for a, b in zip(model.module.parameters(), ref.parameters()):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-5)
     # find_unused_parameters: a branch unused on one rank still gets the averaged gradient
     branchy = tl.nn.ModuleDict({"a": tl.nn.Linear(2, 1), "b": tl.nn.Linear(2, 1)})
 

@@ -15,6 +15,8 @@ Differences from PyTorch:
   ``send``/``recv`` raise NotImplementedError.
 - Collectives dispatch asynchronously like every JAX computation; ``async_op=True`` returns a
   work handle whose ``wait()`` blocks until the result is ready.
+- Inside ``torchlike.compile`` only ``all_reduce`` works, as an ordered ``io_callback`` from the
+  compiled program into the eager collective.
 - ``ReduceOp.AVG`` works on the gloo backend too (PyTorch supports it on NCCL only).
 - Objects (``all_gather_object``, ``broadcast_object_list``...) travel pickled, as in PyTorch:
   only exchange objects with ranks you trust.
@@ -198,7 +200,8 @@ def destroy_process_group(group=None):
     globals()["group"].WORLD = GroupMember.WORLD = None
 
 
-def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local_synchronization=False,
+def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
+              use_local_synchronization=False,
               group_desc=None, device_id=None):
     w = _world()
     if ranks is not None and sorted(ranks) != list(range(w["size"])):
@@ -229,7 +232,8 @@ def get_process_group_ranks(group):
     return list(range(_world()["size"]))
 
 
-from ._collectives import (Work, all_gather, all_gather_into_tensor, all_gather_object,  # noqa: E402,F401
+from ._collectives import (  # noqa: E402,F401
+                           Work, all_gather, all_gather_into_tensor, all_gather_object,
                            all_reduce, barrier, broadcast, broadcast_object_list, gather,
                            gather_object, irecv, isend, recv, reduce, reduce_scatter,
                            reduce_scatter_tensor, scatter, scatter_object_list, send)

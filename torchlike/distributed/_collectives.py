@@ -43,15 +43,15 @@ def _done(async_op, tensors):
     return Work([t._v for t in tensors], list(tensors))
 
 
-def _value(t):
+def _value(t, traced_ok=False):
     from .._tensor import Tensor
     if not isinstance(t, Tensor):
         raise TypeError(f"expected a Tensor, got {type(t).__name__}")
     v = t._v
-    if isinstance(v, jax.core.Tracer):
+    if isinstance(v, jax.core.Tracer) and not traced_ok:
         raise RuntimeError(
-            "torchlike.distributed collectives on traced values (inside torchlike.compile or "
-            "jax.jit) are not supported; call them outside the compiled function")
+            "torchlike.distributed: inside torchlike.compile only all_reduce is supported; "
+            "call the other collectives outside the compiled function")
     return v
 
 
@@ -72,7 +72,7 @@ def _write(t, v):
     from .._autograd_core import no_grad
     from .._tensor import _new, _set_root
     old = t._v
-    devs = getattr(old, "devices", lambda: None)()
+    devs = None if isinstance(old, jax.core.Tracer) else old.devices()
     if devs and devs != v.devices():
         v = jax.device_put(v, next(iter(devs)) if len(devs) == 1 else old.sharding)
     v = v.astype(old.dtype).reshape(old.shape)
@@ -126,11 +126,24 @@ def _run(kind, v, op=None, arg=None):
     return _prog(kind, op, arg, _world()["mesh"])(_rows(v))
 
 
+def _collective(kind, v, op=None, arg=None):
+    """This rank's result of a same-shape collective ("reduce", "pick") on ``v``. A traced
+    ``v`` (inside torchlike.compile) reaches the eager collective through an ordered
+    ``io_callback``: the compiled step calls out to it, so every rank must trace the same
+    sequence of collectives, as eager code must call them."""
+    if isinstance(v, jax.core.Tracer):
+        from jax.experimental import io_callback
+        return io_callback(lambda x: np.asarray(_mine(_run(kind, jnp.asarray(x), op, arg))),
+                           jax.ShapeDtypeStruct(v.shape, v.dtype), v, ordered=True)
+    return _mine(_run(kind, v, op, arg))
+
+
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce ``tensor`` over all ranks, in place on every rank."""
     _check_group(group)
-    _write(tensor, _mine(_run("reduce", _value(tensor), op)))
-    return _done(async_op, [tensor])
+    v = _value(tensor, traced_ok=True)
+    _write(tensor, _collective("reduce", v, op))
+    return None if isinstance(v, jax.core.Tracer) else _done(async_op, [tensor])
 
 
 def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):

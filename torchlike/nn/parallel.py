@@ -8,9 +8,10 @@ of all gradients flattened per dtype and writes the averages into ``.grad``. As 
 gradients are divided by the world size before the sum, ``no_sync()`` accumulates locally and
 the next synchronised backward averages the accumulated sum, and buffers are broadcast from
 rank 0 before each forward (``broadcast_buffers=True``).
-Differences: the averaging runs eagerly after the backward program, so inside
-``torchlike.compile`` DDP raises (use eager steps, or DataParallel's sharded compiled step on
-one process); ``bucket_cap_mb`` is accepted and ignored (one bucket per dtype).
+Differences: inside ``torchlike.compile`` the hooks run while tracing and the all_reduce is an
+ordered ``io_callback`` from the compiled step into the eager collective (not an XLA
+collective fused into the program), and ``find_unused_parameters=True`` is eager only;
+``bucket_cap_mb`` is accepted and ignored (one bucket per dtype).
 """
 from __future__ import annotations
 
@@ -148,8 +149,7 @@ class DistributedDataParallel(Module):
             return
         from ..distributed import _collectives as c
         from .._tensor import _set_root
-        new = _flat_collective([t._v for t in tensors],
-                               lambda f: c._mine(c._run("pick", f, arg=0)))
+        new = _flat_collective([t._v for t in tensors], lambda f: c._collective("pick", f, arg=0))
         for t, v in zip(tensors, new):
             _set_root(t, v)
 
@@ -174,10 +174,9 @@ class DistributedDataParallel(Module):
             self._broadcast(list(self.module.buffers()))
         out = self.module(*inputs, **kwargs)
         if self._world > 1 and self.require_backward_grad_sync and is_grad_enabled():
-            if any(_is_tracer(p._v) for p in self._params[:1]):
-                raise RuntimeError("DistributedDataParallel does not run inside "
-                                   "torchlike.compile; compile the model's forward or use an "
-                                   "eager step (see docs/distributed.md)")
+            if self.find_unused_parameters and any(_is_tracer(p._v) for p in self._params[:1]):
+                raise RuntimeError("DistributedDataParallel(find_unused_parameters=True) does "
+                                   "not run inside torchlike.compile; use an eager step")
             want = self._params
             if self.find_unused_parameters:
                 reach = _reachable_leaves(out)
@@ -213,7 +212,7 @@ class DistributedDataParallel(Module):
             if v is None:
                 v = p.grad._v if p.grad is not None else jnp.zeros(p.shape, p.dtype.np)
             vals.append(v / n)
-        avg = _flat_collective(vals, lambda f: c._mine(c._run("reduce", f, c.ReduceOp.SUM)))
+        avg = _flat_collective(vals, lambda f: c._collective("reduce", f, c.ReduceOp.SUM))
         if self.find_unused_parameters:
             anyone = c._mine(c._run("reduce", jnp.asarray(used, jnp.int32), c.ReduceOp.MAX))
             anyone = [bool(u) for u in jax.device_get(anyone)]
