@@ -40,7 +40,7 @@ def assert_close(actual, expected, rtol=1e-5, atol=1e-6):
 def pytest_terminal_summary(terminalreporter):
     """Say why tests were skipped when real PyTorch is missing, and how to run them."""
     skipped = terminalreporter.stats.get("skipped", [])
-    n = sum(1 for r in skipped if "torch" in str(getattr(r, "longrepr", "")))
+    n = sum(1 for r in skipped if "import 'torch'" in str(getattr(r, "longrepr", "")))
     if n:
         terminalreporter.write_line(
             f"{n} tests were skipped because real PyTorch is not installed; they compare "

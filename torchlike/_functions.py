@@ -249,11 +249,19 @@ def polygamma(n, input):
 
 
 def real(input):
-    return _new(jnp.real(input._v))
+    """A real tensor is its own real part (PyTorch returns `input` itself). The real part of a
+    complex tensor is a new tensor with gradient; unlike PyTorch's view, writing into it does
+    not write into `input`."""
+    if not input.dtype.is_complex:
+        return input
+    return call(T["real_part"], (input,), ())
 
 
 def imag(input):
-    return _new(jnp.imag(input._v))
+    """As `real`: the imaginary part with gradient, not a view."""
+    if not input.dtype.is_complex:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return call(T["imag_part"], (input,), ())
 
 
 # -------------------------------------------------------------------------- reductions
@@ -530,11 +538,31 @@ def matmul(input, other, *, out=None):
 from . import linalg as _la  # noqa: E402  (after matmul, which torchlike.linalg uses)
 
 
+_ADDPROD_SHAPE = {"addmm": lambda a, b: (a[0], b[1]), "addmv": lambda a, b: (a[0],),
+                  "addr": lambda a, b: (a[0], b[0]), "baddbmm": lambda a, b: (a[0], a[1], b[2]),
+                  "addbmm": lambda a, b: (a[1], b[2])}
+
+
 def _addprod(name):
     """beta * input + alpha * product; input is ignored when beta is 0 (NaN/inf included)."""
-    op = T[name]
+    op, shape = T[name], _ADDPROD_SHAPE[name]
 
     def f(input, a, b, *, beta=1, alpha=1, out=None):
+        if name == "addmm" and a.dim() == b.dim() == 2 and a.shape[1] != b.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x"
+                               f"{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+        target = list(shape(a.shape, b.shape))
+        have = list(input.shape)
+        for d in range(1, builtins.min(len(have), len(target)) + 1):
+            if have[-d] not in (1, target[-d]):
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({target[-d]}) must match the existing "
+                    f"size ({have[-d]}) at non-singleton dimension {len(target) - d}.  Target "
+                    f"sizes: {target}.  Tensor sizes: {have}")
+        if len(have) > len(target):
+            raise RuntimeError(f"The number of sizes provided ({len(target)}) must be greater "
+                               f"or equal to the number of dimensions in the tensor "
+                               f"({len(have)})")
         return _out(call(op, (input, a, b), (beta, alpha)), out)
     f.__name__ = name
     return f

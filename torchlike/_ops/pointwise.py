@@ -300,3 +300,13 @@ def log_sigmoid(x):
 @defop(promote="same", saves="inputs")
 def threshold(x, threshold, value):
     return jnp.where(x <= threshold, jnp.asarray(value, x.dtype), x)   # NaN passes, as torch
+
+
+@defop("real_part", saves="none", grad="SelectBackward0")
+def _real_part(z):
+    return jnp.real(z)
+
+
+@defop("imag_part", saves="none", grad="SelectBackward0")
+def _imag_part(z):
+    return jnp.imag(z)
