@@ -242,7 +242,7 @@ def test_zero_hyperparameters_are_constants(torch):
     group.update(weight_decay=0.1, momentum=0.9)
     flags = dict(opt._flags(group))
     assert flags["weight_decay"] == "l2" and flags["momentum"]
-    assert opt._hyper(group)["weight_decay"] == 0.1
+    assert dict(zip(opt._hyper_keys, opt._hyper(group)))["weight_decay"] == 0.1
     adamw = torchlike.optim.AdamW(params)
     assert dict(adamw._flags(adamw.param_groups[0]))["weight_decay"] == "decoupled"
 

@@ -101,7 +101,10 @@ def hp(v):
     Reading a Python number is fine (it is a trace argument, not a frozen constant); a Tensor
     hyperparameter (possibly holding a tracer under compile) is never read back.
     """
-    if isinstance(v, tuple):
+    t = type(v)
+    if t is float or t is int:   # the common case first: a step pays this per number
+        return float(v)
+    if t is tuple:
         return tuple(hp(x) for x in v)
     if isinstance(v, Tensor):
         return v._v.reshape(())
@@ -112,7 +115,8 @@ def hp(v):
 
 def is_concrete(v):
     """Whether a hyperparameter is a plain Python number (not a Tensor, array or tracer)."""
-    return isinstance(v, numbers.Number)
+    t = type(v)
+    return t is float or t is int or t is bool or isinstance(v, numbers.Number)
 
 
 def is_nonzero(v):
@@ -204,9 +208,10 @@ class GroupKernel:
         self.traces = 0
         self.jit = jax.jit(self._run, static_argnums=(0,))
 
-    def _run(self, flags, params, grads, states, hyper):
+    def _run(self, static, params, grads, states, hyper):
         self.traces += 1
-        f = dict(flags)
+        flags, keys = static
+        f, hyper = dict(flags), dict(zip(keys, hyper))
         decay = f["weight_decay"]
         out_p, out_s = [], []
         for p, g, s in zip(params, grads, states):
@@ -227,8 +232,8 @@ class GroupKernel:
             out_s.append({k: v.astype(s[k].dtype) if k in s else v for k, v in new_s.items()})
         return out_p, out_s
 
-    def __call__(self, flags, *args):
-        return self.jit(flags, *args)
+    def __call__(self, static, *args):
+        return self.jit(static, *args)
 
 
 def _typename(o):
@@ -566,8 +571,14 @@ class Optimizer:
         return (("maximize", bool(group.get("maximize", False))), ("weight_decay", decay),
                 *((k, is_nonzero(group[k])) for k in self.flags))
 
+    @functools.cached_property
+    def _hyper_keys(self):
+        return tuple(k for k in ("lr", "weight_decay", *self.hyper) if k in self.defaults)
+
     def _hyper(self, group):
-        return {k: hp(group[k]) for k in ("lr", "weight_decay", *self.hyper) if k in group}
+        """The traced numbers, in the order of `_hyper_keys` (a tuple is cheaper to pass than
+        a dict)."""
+        return tuple(hp(group[k]) for k in self._hyper_keys)
 
     def _step_group(self, group):
         params, grads, boxes = [], [], []
@@ -584,8 +595,8 @@ class Optimizer:
         if not params:
             return
         arrays = [{k: v._v for k, v in s.items() if isinstance(v, Tensor)} for s in boxes]
-        new_p, new_s = self._kernel(self._flags(group), [p._v for p in params], grads, arrays,
-                                    self._hyper(group))
+        new_p, new_s = self._kernel((self._flags(group), self._hyper_keys),
+                                    [p._v for p in params], grads, arrays, self._hyper(group))
         for p, v in zip(params, new_p):
             write(p, v)
         for p, s, ns in zip(params, boxes, new_s):
