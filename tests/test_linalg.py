@@ -196,6 +196,10 @@ def test_ex_variants_info():
     lambda m: m.cdist(m.ones(2, 3), m.ones(2, 4)),
     lambda m: m.cdist(m.ones(2, 3), m.ones(2, 3), p=-1),
     lambda m: m.tensordot(m.ones(2, 3), m.ones(4, 3), ([1], [0])),
+    lambda m: m.addmm(m.ones(3), m.ones(2, 3), m.ones(3, 2), beta=0),
+    lambda m: m.addmm(m.ones(2, 2), m.ones(2, 3), m.ones(4, 2)),
+    lambda m: m.baddbmm(m.ones(3, 2, 2), m.ones(2, 2, 3), m.ones(2, 3, 2)),
+    lambda m: m.addr(m.ones(3), m.ones(2), m.ones(2)),
     lambda m: m.linalg.svd(m.ones(2, 3), driver="gesvd"),
 ])
 def test_errors_match_torch(fn):
@@ -332,6 +336,7 @@ CASES = [
     ("svd", lambda m, a: (lambda r: [r.S, r.U.abs(), r.Vh.abs(), (r.U * r.S.unsqueeze(-2)) @ r.Vh])(
         m.linalg.svd(a, full_matrices=False)), [_arr(2, 4, 3)]),
     ("torch.svd", lambda m, a: (lambda r: [r.S, r.U.abs(), r.V.abs()])(m.svd(a)), [_arr(4, 3)]),
+    ("torch.svd_no_uv", lambda m, a: m.svd(a, compute_uv=False), [_arr(4, 3)]),
     ("eigh", lambda m, a: (lambda r: [r.eigenvalues, r.eigenvectors.abs()])(m.linalg.eigh(a)),
      [_sym(2, 3, 3)]),
     ("eigh_U", lambda m, a: m.linalg.eigvalsh(a, "U"), [_arr(3, 3)]),

@@ -734,11 +734,14 @@ def qr(input, some=True, *, out=None):
 
 def svd(input, some=True, compute_uv=True, *, out=None):
     """Returns V, not Vh; without compute_uv U and V are zeros (as PyTorch)."""
-    u, s, vh = _la.svd(input, full_matrices=not some)
-    v = vh.mH
     if not compute_uv:
-        u, v = u.detach() * 0, v.detach() * 0
-    return _Svd(u, s, v)
+        from ._creation import zeros
+        m, n = input.shape[-2:]
+        batch = tuple(input.shape[:-2])
+        return _Svd(zeros(*batch, m, m, dtype=input.dtype), _la.svdvals(input),
+                    zeros(*batch, n, n, dtype=input.dtype))
+    u, s, vh = _la.svd(input, full_matrices=not some)
+    return _Svd(u, s, vh.mH)
 
 
 def pinverse(input, rcond=1e-15):
