@@ -126,6 +126,16 @@ def cell(framework, workload, quick):
     else:
         import torchlike as m
     m.manual_seed(0)
+    bwd = [0.0]
+    orig = m.Tensor.backward
+
+    def timed_backward(self, *a, **k):   # time spent in backward, for both frameworks
+        t = time.perf_counter()
+        try:
+            return orig(self, *a, **k)
+        finally:
+            bwd[0] += time.perf_counter() - t
+    m.Tensor.backward = timed_backward
     steps = WORKLOADS[workload](m, quick)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     times = []
@@ -139,7 +149,8 @@ def cell(framework, workload, quick):
     out = {"total_s": total, "first_s": times[0],
            "steady_s": statistics.median(half) if len(times) > 1 else None,
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-           "setup_rss_mb": rss0, "import_setup_s": t0 - t_start}
+           "setup_rss_mb": rss0, "import_setup_s": t0 - t_start, "backward_s": bwd[0],
+           "load_avg": os.getloadavg()[0]}
     if framework == "torchlike":
         out["stats"] = m.autograd.stats()
     return out
@@ -177,9 +188,10 @@ def main(argv=None):
     if a.json:
         print(json.dumps(res, indent=1))
         return
-    print("| workload | torchlike total s | first s | steady ms | peak MB | PyTorch total s | "
-          "first s | steady ms | peak MB | total ratio | memory ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| workload | torchlike total s | of which backward s | first s | steady ms | peak MB |"
+          " PyTorch total s | of which backward s | first s | steady ms | peak MB | total ratio |"
+          " memory ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
     def f(c, k, scale=1, fmt="{:.2f}"):
         v = c.get(k) if c else None
@@ -191,13 +203,15 @@ def main(argv=None):
             continue
         ratio = f"{tl['total_s'] / tc['total_s']:.2f}" if tc else "-"
         mem = f"{tl['peak_rss_mb'] / tc['peak_rss_mb']:.2f}" if tc else "-"
-        print(f"| {w} | {f(tl, 'total_s')} | {f(tl, 'first_s')} | {f(tl, 'steady_s', 1e3, '{:.1f}')}"
-              f" | {f(tl, 'peak_rss_mb', 1, '{:.0f}')} | {f(tc, 'total_s')} | {f(tc, 'first_s')} |"
+        print(f"| {w} | {f(tl, 'total_s')} | {f(tl, 'backward_s')} | {f(tl, 'first_s')} | {f(tl, 'steady_s', 1e3, '{:.1f}')}"
+              f" | {f(tl, 'peak_rss_mb', 1, '{:.0f}')} | {f(tc, 'total_s')} | {f(tc, 'backward_s')} |"
+              f" {f(tc, 'first_s')} |"
               f" {f(tc, 'steady_s', 1e3, '{:.1f}')} | {f(tc, 'peak_rss_mb', 1, '{:.0f}')} |"
               f" {ratio} | {mem} |")
     for w, r in res.items():
         if "stats" in r["torchlike"]:
-            print(f"{w} torchlike backward: {r['torchlike']['stats']}")
+            print(f"{w} torchlike backward: {r['torchlike']['stats']}, load average "
+                  f"{r['torchlike']['load_avg']:.1f}")
 
 
 if __name__ == "__main__":

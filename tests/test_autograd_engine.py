@@ -37,13 +37,12 @@ def _pair(torch, a, rg=True):
 # each takes (module, x, y) with x of shape (3, 4) and y of shape (4,)
 FUNCS = {
     "arith": lambda m, x, y: ((x * y - x / (y.abs() + 1)) ** 2).sum(),
-    "matmul_tanh": lambda m, x, y: (x @ y).tanh().sum(),
-    "softmax": lambda m, x, y: (m.softmax(x, dim=1) * y).sum(),
-    "logsumexp_exp": lambda m, x, y: m.logsumexp(x + y, dim=0).exp().sum(),
-    "index_cat": lambda m, x, y: m.cat([x[1:, ::2], x[:2, 1:3] * y[:2]], 0).sin().sum(),
+    "matmul_softmax": lambda m, x, y: (m.softmax(x, dim=1) * (x @ y).tanh()[:, None]).sum(),
+    "index_cat_lse": lambda m, x, y: m.logsumexp(
+        m.cat([x[1:, ::2], x[:2, 1:3] * y[:2]], 0).sin(), dim=0).sum(),
     "max_multi": lambda m, x, y: x.max(dim=1)[0].sum() + (x.max(dim=0)[0] * y).sum(),
-    "where_fanout": lambda m, x, y: m.where(x > 0, x * y, y.expand(3, 4) ** 2).sum() * x.sum(),
-    "reductions": lambda m, x, y: x.mean(0).dot(y) + x.var() + x.norm(),
+    "where_reductions": lambda m, x, y: m.where(x > 0, x * y, y.expand(3, 4) ** 2).sum()
+    * x.mean(0).dot(y) + x.var(),
 }
 
 
@@ -235,20 +234,20 @@ def test_caches_are_bounded():
     try:
         ev = engine.STATS["evictions"]
         x = tl.tensor([1.0, 2.0], requires_grad=True)
-        for n in range(1, 9):                 # 8 structures, compiled whole
+        for n in range(1, 6):                 # 5 structures, compiled whole
             h = x
             for _ in range(n):
                 h = h.sin()
             h.sum().backward()
             assert len(engine.CACHE) <= 3
         engine.configure(compile_after=10**9, small_nodes=0)
-        for k in range(8):                    # 8 shapes, node by node
+        for k in range(7):                    # 7 shapes, node by node
             y = tl.ones(k + 1, requires_grad=True)
             y.cos().sum().backward()
             assert len(engine.KERNELS) <= 5
         st = tl.autograd.stats()
         assert st["program_cache"] <= 3 and st["node_cache"] <= 5
-        assert st["evictions"] >= ev + 5 + 3
+        assert st["evictions"] >= ev + 2 + 2
     finally:
         engine.configure(**prev)
 
