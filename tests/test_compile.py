@@ -142,7 +142,7 @@ def test_compiled_module_forward():
         expect = model(x)
         for _ in range(3):
             got = cm(x)
-    np.testing.assert_allclose(got.numpy(), expect.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(got.numpy(), expect.numpy(), rtol=1e-5, atol=1e-6)
     assert cm.stats()["traces"] == 1
 
 

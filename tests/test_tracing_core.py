@@ -233,3 +233,23 @@ def test_func_refuses_to_mutate_captured_state_and_puts_it_back():
 
     assert tl.func.grad(counted)(tl.ones(2)).tolist() == [2.0, 2.0]
     assert k.item() == 1.0 and k._version == 1
+
+
+def test_export_puts_back_state_the_traced_call_updated():
+    class Counter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("n", tl.zeros(2))
+            self.head = self.n[:1]
+
+        def forward(self, x):
+            self.n.add_(x)                     # dropped by export, with a warning
+            return x * self.head
+
+    m = Counter()
+    with pytest.warns(UserWarning, match="updates its state"):
+        ep = tl.export(m, tl.ones(2))
+    assert m.n._version == 0 and m.n.tolist() == [0.0, 0.0]
+    m.n.add_(3.0)                              # the view read a tracer during export
+    assert m.head.tolist() == [3.0]
+    assert ep(tl.ones(2)).tolist() == [1.0, 1.0]   # traced after the add: head was 1

@@ -330,7 +330,7 @@ def _export(fn, args, kwargs, dynamic_shapes, platforms):
 
     w = _trace.walk(fns=[(("fn",), fn)])
     rng = default_generator._key
-    swap = _trace.Swap(w.boxes, w.views, w.modules)
+    swap = _trace.Swap(w.boxes, w.views, w.modules)  # not lifted: weights are baked in
     info = {}
 
     def program(*arrays):

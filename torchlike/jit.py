@@ -8,6 +8,9 @@ are written back. The compiled call is one entry on the autograd tape, so gradie
 parameters and inputs as with the eager call (``jax.vjp`` of the traced program). Unlike
 ``torch.jit.trace``, Python control flow on tensor values cannot be frozen into the trace: it
 raises a clear error; use ``jit.script`` (which runs the Python code eagerly) for that.
+``torch.jit.trace`` refuses a tensor that requires grad and is neither a parameter nor an input
+(a closure tensor, a view kept as a module attribute: "Cannot insert a Tensor that requires
+grad as a constant"); torchlike lifts it like other state and gives eager's gradient.
 
 ``jit.script(module_or_fn)`` returns the module or function itself: it runs eagerly, with its
 Python control flow, exactly as TorchScript would execute it.
