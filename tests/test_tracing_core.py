@@ -253,3 +253,9 @@ def test_export_puts_back_state_the_traced_call_updated():
     m.n.add_(3.0)                              # the view read a tracer during export
     assert m.head.tolist() == [3.0]
     assert ep(tl.ones(2)).tolist() == [1.0, 1.0]   # traced after the add: head was 1
+
+
+def test_detach_inside_a_transform_carries_no_gradient(torch):
+    got = tl.func.grad(lambda x: (x.detach() * x).sum())(tl.tensor([1.0, 2.0]))
+    want = torch.func.grad(lambda x: (x.detach() * x).sum())(torch.tensor([1.0, 2.0]))
+    np.testing.assert_array_equal(got.numpy(), want.numpy())

@@ -93,9 +93,14 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if d is None:
         d = D.get_default_dtype()
     arr = _to_numpy(data)
+    if arr.dtype == object or arr.dtype == np.uint64:
+        big = [v for v in arr.reshape(-1).tolist() if isinstance(v, builtins.int)
+               and not isinstance(v, builtins.bool) and not -2**63 <= v < 2**63]
+        if big:
+            raise ValueError("Overflow when unpacking long long")
     if arr.dtype == object:
         raise TypeError("can't convert data of mixed types to a tensor")
-    return _finish(jnp.asarray(arr, dtype=d.np), device, requires_grad)
+    return _finish(_host(np.asarray(arr, dtype=d.np)), device, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -127,7 +132,7 @@ def from_numpy(n):
 
 
 def _rebuild(arr, requires_grad, is_param):
-    t = _new(jnp.asarray(arr))
+    t = _new(_host(np.asarray(arr)))
     if is_param:
         from .nn.parameter import Parameter
         return Parameter(t, requires_grad)
@@ -192,7 +197,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     n = max(math.ceil((vals[1] - vals[0]) / vals[2]), 0)
     v = vals[0] + np.arange(n, dtype=np.float64 if isfloat or d.is_floating_point
                             else np.int64) * vals[2]
-    return _finish(jnp.asarray(v, d.np), device, requires_grad)
+    return _finish(_host(np.asarray(v, d.np)), device, requires_grad)
 
 
 def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -202,19 +207,22 @@ def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
                   stacklevel=2)
     n = int(math.floor((end - start) / step)) + 1
     d = _dt(dtype)
-    return _finish(jnp.asarray(start + np.arange(n) * step, d.np), device, requires_grad)
+    return _finish(_host(np.asarray(start + np.arange(n) * step, d.np)), device,
+                   requires_grad)
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     d = _dt(dtype)
+    if int(steps) < 0:
+        raise RuntimeError("number of steps must be non-negative")
     v = np.linspace(float(start), float(end), int(steps))
-    return _finish(jnp.asarray(v, d.np), device, requires_grad)
+    return _finish(_host(np.asarray(v, d.np)), device, requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     d = _dt(dtype)
-    return _finish(jnp.asarray(base ** np.linspace(start, end, steps), d.np), device,
+    return _finish(_host(np.asarray(base ** np.linspace(start, end, steps), d.np)), device,
                    requires_grad)
 
 
@@ -244,9 +252,18 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 
 def _sample(key, kind, shape, dtype, *params):
-    """Draw from `kind` with a raw uint32 key (the table op `random_sample`)."""
-    k = _RANDOM.kernel((kind, tuple(shape), np.dtype(dtype), params), None)
-    return k(key)
+    """Draw from `kind` with a raw uint32 key (the table op `random_sample`, see its module
+    for why eager draws use a flat power-of-two length)."""
+    shape, dtype = tuple(shape), np.dtype(dtype)
+    p = [np.asarray(v, np.int64 if kind == "randint" else np.float64)
+         for v in (list(params) + [0, 0])[:2]]
+    n = math.prod(shape)
+    if kind == "perm" or n == 0 or isinstance(key, jax.core.Tracer) \
+            or jax.default_backend() != "cpu":
+        return _RANDOM.kernel((kind, shape, dtype), None).jit(key, *p)
+    bucket = 1 << max(5, (n - 1).bit_length())
+    flat = _RANDOM.kernel((kind, (bucket,), dtype), None).jit(key, *p)
+    return _host(np.asarray(flat)[:n].reshape(shape))
 
 
 def _float_dt(dtype, what):

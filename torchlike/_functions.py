@@ -6,6 +6,7 @@ import builtins
 import collections
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import core as jax_core
@@ -331,6 +332,13 @@ def _check_nonempty(input, name):
                            "== 0. Specify the reduction dim with the 'dim' argument.")
 
 
+def _out_pair(v, i, out):
+    """`out=(values, indices)`: both are written and returned, as PyTorch."""
+    if out is None:
+        return v, i
+    return write_out(out[0], v), write_out(out[1], i)
+
+
 def max(input, dim=None, keepdim=False, *, out=None):
     if isinstance(dim, Tensor):
         return maximum(input, dim)
@@ -338,7 +346,7 @@ def max(input, dim=None, keepdim=False, *, out=None):
         _check_nonempty(input, "max")
         return call(T["max_all"], (input,), ())
     v, i = call(T["max_dim"], (input,), (_wrap_dim(dim, input.dim()), keepdim))
-    return MaxMin(v, i)
+    return MaxMin(*_out_pair(v, i, out))
 
 
 def min(input, dim=None, keepdim=False, *, out=None):
@@ -348,7 +356,7 @@ def min(input, dim=None, keepdim=False, *, out=None):
         _check_nonempty(input, "min")
         return call(T["min_all"], (input,), ())
     v, i = call(T["min_dim"], (input,), (_wrap_dim(dim, input.dim()), keepdim))
-    return _Min(v, i)
+    return _Min(*_out_pair(v, i, out))
 
 
 def amax(input, dim=(), keepdim=False):
@@ -949,7 +957,7 @@ def select(input, dim, index):
 def cat(tensors, dim=0, *, out=None):
     tensors = [t for t in tensors]
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     nd = builtins.max(t.dim() for t in tensors)
     tensors = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or tensors[:1]
     d = _wrap_dim(dim, nd)
@@ -1016,9 +1024,9 @@ def tensor_split(input, indices_or_sections, dim=0):
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
-    else:
-        idx = [0] + list(indices_or_sections) + [n]
-        sizes = [idx[i + 1] - idx[i] for i in range(len(idx) - 1)]
+    else:   # indices past the end give empty pieces, as in PyTorch
+        idx = [0] + [builtins.min(builtins.max(int(i), 0), n) for i in indices_or_sections] + [n]
+        sizes = [builtins.max(idx[i + 1] - idx[i], 0) for i in range(len(idx) - 1)]
     return call(T["split_with_sizes"], (input,), (tuple(sizes), d))
 
 
@@ -1074,8 +1082,17 @@ def _check_index_bounds(index, size, dim, lo=None, error=RuntimeError, prefix=""
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     d = _wrap_dim(dim, input.dim())
-    if index.dtype is not D.int64:
+    if index.dtype is not D.int64 and index.dtype is not D.int32:
         raise RuntimeError("gather(): Expected dtype int64 for index")
+    if index.dim() == input.dim() and input.dim():
+        for k in range(input.dim()):
+            if k != d and index.shape[k] > input.shape[k]:
+                raise RuntimeError(f"Size does not match at dimension {k} expected index "
+                                   f"{list(index.shape)} to be no larger than self "
+                                   f"{list(input.shape)} apart from dimension {d}")
+        if builtins.any(index.shape[k] < input.shape[k] for k in range(input.dim()) if k != d):
+            input = input[tuple(slice(0, index.shape[k]) if k != d else slice(None)
+                                for k in range(input.dim()))]
     _check_index_bounds(index, _size(input, d), d, lo=0)
     return _out(call(T["gather"], (input, index), (_wrap_dim(dim, input.dim()),)), out)
 
@@ -1099,6 +1116,8 @@ def scatter_add(input, dim, index, src):
 
 def index_select(input, dim, index, *, out=None):
     d = _wrap_dim(dim, input.dim())
+    if index.dtype is not D.int64 and index.dtype is not D.int32:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     bad = _first_outside(index, 0, _size(input, d))
     if bad is not None:
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim="
@@ -1152,6 +1171,8 @@ def argwhere(input):
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
+    if not 0 <= k <= _size(input, _wrap_dim(dim, input.dim())):
+        raise RuntimeError("selected index k out of range")
     v, i = call(T["topk"], (input,), (k, _wrap_dim(dim, input.dim()), largest, sorted))
     return _Topk(v, i)
 
@@ -1170,8 +1191,10 @@ def msort(input):
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
-    v, i = sort(input, dim)
     d = _wrap_dim(dim, input.dim())
+    if not 1 <= k <= _size(input, d):
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    v, i = sort(input, dim)
     vv, ii = select(v, d, k - 1), select(i, d, k - 1)
     if keepdim:
         vv, ii = vv.unsqueeze(d), ii.unsqueeze(d)
@@ -1196,17 +1219,43 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 def bincount(input, weights=None, minlength=0):
     a = input._concrete("bincount()")
+    if a.ndim != 1 or input.dtype.category != 1 or (a.size and a.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     w = None if weights is None else np.asarray(weights._v)
     r = np.bincount(a, w, minlength)
     return _new(jnp.asarray(r, jnp.int64 if w is None else r.dtype))
 
 
-def repeat_interleave(input, repeats, dim=None):
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    if repeats is None:      # repeat_interleave(repeats): each index i, repeats[i] times
+        input, repeats = _new(jax.device_put(np.arange(input.shape[0]))), input
     r = repeats._concrete("repeat_interleave") if isinstance(repeats, Tensor) else repeats
     if dim is None:
         input, dim = input.flatten(), 0
     idx = np.repeat(np.arange(input.shape[dim]), r)
     return index_select(input, dim, _new(jnp.asarray(idx)))
+
+
+def take(input, index):
+    """`input.flatten()[index]` with PyTorch's range check."""
+    n = input.numel()
+    bad = _first_outside(index, -n, n)
+    if bad is not None:
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         "elements.")
+    return getitem(input.reshape(-1), index)
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return take(input, indices.reshape(-1))
+    d = _wrap_dim(dim, input.dim())
+    shape = list(jnp.broadcast_shapes(tuple(input.shape[:d]) + (1,) + tuple(input.shape[d + 1:]),
+                                      tuple(indices.shape[:d]) + (1,) +
+                                      tuple(indices.shape[d + 1:])))
+    src = expand(input, tuple(shape[:d]) + (input.shape[d],) + tuple(shape[d + 1:]))
+    idx = expand(indices, tuple(shape[:d]) + (indices.shape[d],) + tuple(shape[d + 1:]))
+    return gather(src, d, idx)
 
 
 def clone(input, *, memory_format=None):

@@ -86,9 +86,12 @@ _RULES[lax.shift_right_logical_p] = _shift(
 
 @_rule(lax.bitcast_convert_type_p)
 def _bitcast(x, new_dtype, **_):
-    if np.dtype(new_dtype).itemsize != x.dtype.itemsize:
-        raise _Unsupported
-    return x.view(new_dtype)
+    a, b = x.dtype.itemsize, np.dtype(new_dtype).itemsize
+    x = np.ascontiguousarray(x)
+    if b < a:           # each element becomes a trailing axis of a // b
+        return x.view(new_dtype).reshape(x.shape + (a // b,))
+    r = x.view(new_dtype)
+    return r.reshape(r.shape[:-1]) if b > a else r   # the trailing axis of b // a goes
 
 
 @_rule(lax.pow_p)
@@ -414,7 +417,8 @@ _ELEMENTWISE = {p for p in _RULES if p not in {
     lax.iota_p, lax.concatenate_p, lax.pad_p, lax.slice_p, lax.dynamic_slice_p,
     lax.dynamic_update_slice_p, lax.reduce_sum_p, lax.reduce_max_p, lax.reduce_min_p,
     lax.reduce_prod_p, lax.reduce_and_p, lax.reduce_or_p, lax.argmax_p, lax.argmin_p,
-    lax.cumsum_p, lax.cumprod_p, lax.cummax_p, lax.cummin_p, lax.dot_general_p, lax.sort_p}}
+    lax.cumsum_p, lax.cumprod_p, lax.cummax_p, lax.cummin_p, lax.dot_general_p, lax.sort_p,
+    lax.bitcast_convert_type_p}}
 _ELEMENTWISE |= {getattr(lax, n) for n in (
     "erf_p", "erfc_p", "erf_inv_p", "lgamma_p", "digamma_p", "igamma_p", "igammac_p",
     "igamma_grad_a_p", "bessel_i0e_p", "bessel_i1e_p", "polygamma_p", "zeta_p",
@@ -423,9 +427,16 @@ _ELEMENTWISE |= {getattr(lax, n) for n in (
 
 
 def _bind(eqn, invals):
-    """Fallback: run one equation through jax. Elementwise primitives run on their inputs
-    flattened and padded to a power-of-two length, so a new shape rarely compiles anything;
-    others compile one small program per shape (cached by jax)."""
+    """Fallback: run one equation through jax, eagerly even while a trace is active (a cold
+    kernel can run inside `torchlike.compile`'s tracing on concrete inputs)."""
+    with jax.ensure_compile_time_eval():
+        return _bind_eager(eqn, invals)
+
+
+def _bind_eager(eqn, invals):
+    """Elementwise primitives run on their inputs flattened and padded to a power-of-two
+    length, so a new shape rarely compiles anything; others compile one small program per
+    shape (cached by jax)."""
     prim = eqn.primitive
     if prim in _ELEMENTWISE and invals:
         shape = np.broadcast_shapes(*[np.shape(v) for v in invals])
@@ -435,10 +446,18 @@ def _bind(eqn, invals):
         outs = prim.bind(*[jax.device_put(v) for v in flat], **eqn.params)
         outs = outs if prim.multiple_results else [outs]
         return [np.asarray(o)[:n].reshape(shape) for o in outs]
-    outs = prim.bind(*[jax.device_put(v) for v in invals], **eqn.params)
+    args = []
+    for var, v in zip(eqn.invars, invals):
+        d = var.aval.dtype
+        v = jax.device_put(v)
+        if jax.dtypes.issubdtype(d, _EXTENDED):   # a key held as its raw data
+            v = jax.random.wrap_key_data(v, impl=d._impl)
+        args.append(v)
+    outs = prim.bind(*args, **eqn.params)
     if not prim.multiple_results:
         outs = [outs]
-    return [np.asarray(o) for o in outs]
+    return [np.asarray(jax.random.key_data(o) if jax.dtypes.issubdtype(o.dtype, _EXTENDED)
+                       else o) for o in outs]
 
 
 def eval_jaxpr(jaxpr, consts, *args):

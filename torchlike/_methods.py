@@ -10,7 +10,9 @@ from . import _functions as F
 from ._creation import bernoulli as _bernoulli
 from ._ops.variants import TENSOR_METHODS, TORCH_INPLACE
 from ._functions import _t
-from ._tensor import Tensor, check_inplace, commit
+from . import _dtype as D
+from ._ops.registry import TABLE
+from ._tensor import Tensor, call, check_inplace, commit
 
 _SCALARS = (builtins.bool, builtins.int, builtins.float, builtins.complex)
 
@@ -48,16 +50,23 @@ for _n, _f in _public_functions():
 
 
 def _view(self, *shape):
-    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
-        d = shape[0]
-        from . import _dtype as D
-        if isinstance(d, D.dtype):
-            if d.itemsize != self.dtype.itemsize:
-                raise RuntimeError("view(dtype) with a different element size is not supported")
-            from ._tensor import _new
-            import jax
-            return _new(jax.lax.bitcast_convert_type(self._v, d.np))
+    if len(shape) == 1 and isinstance(shape[0], D.dtype):
+        return _view_dtype(self, shape[0])
     return F._view(self, F._shape_args(shape))
+
+
+def _view_dtype(self, d):
+    from ._tensor import _TYPE_NAMES
+    a, b = self.dtype.itemsize, d.itemsize
+    src, dst = (_TYPE_NAMES.get(t.name, t.name) for t in (self.dtype, d))
+    if a != b:
+        if self.dim() == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 to view {src} as {dst} (different "
+                               "element sizes)")
+        if b > a and self.shape[-1] % (b // a):
+            raise RuntimeError(f"self.size(-1) must be divisible by {b // a} to view {src} as "
+                               f"{dst} (different element sizes), but got {self.shape[-1]}")
+    return call(TABLE["view_dtype"], (self,), (d,))
 
 
 Tensor.view = _view

@@ -221,7 +221,7 @@ class Tensor:
         n = self._np
         b = n.reshape(-1).view(np.uint8) if n.flags.c_contiguous else None
         if b is None or self._npsnap is None or not np.array_equal(b, self._npsnap):
-            self._data = jnp.asarray(n)
+            self._data = jax.device_put(n)
             self._npsnap = b.copy() if b is not None else None
 
     def _refresh(self):
@@ -388,7 +388,7 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
-        return _make_view(self, self._meta_or_root(), self._v, grad=False)
+        return _make_view(self, self._meta_or_root(), _stop(self._v), grad=False)
 
     def detach_(self):
         if self._base is not None and self._base._rg:
@@ -399,7 +399,7 @@ class Tensor:
 
     @property
     def data(self):
-        return _make_view(self, self._meta_or_root(), self._v, grad=False)
+        return _make_view(self, self._meta_or_root(), _stop(self._v), grad=False)
 
     @data.setter
     def data(self, other):
@@ -676,6 +676,11 @@ def _new(v, cls=Tensor):
     return t
 
 
+def _stop(v):
+    """Inside a trace (compile, jit.trace, func), a detached value must carry no gradient."""
+    return jax.lax.stop_gradient(v) if _is_tracer(v) else v
+
+
 def _make_view(src, meta, value, grad):
     """A tensor aliasing src's storage with the given meta; `grad` keeps it in the graph."""
     root = src._base if src._base is not None else src
@@ -797,6 +802,12 @@ _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bflo
 
 
 def check_inplace(t):
+    if t._base is not None:
+        size, stride, _ = t._meta
+        if builtins.any(st == 0 and n > 1 for n, st in zip(size, stride)):
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
     if GRAD[0]:
         if t._base is None:
             if t._rg and t.grad_fn is None:

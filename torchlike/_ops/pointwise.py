@@ -74,11 +74,19 @@ def fmod(x, y):
     return jnp.fmod(x, y)
 
 
+def _power(x, y):
+    """x ** y whose gradient is 0 where y == 0 (also at x == 0, where jnp.power's is NaN)."""
+    if not jnp.issubdtype(jnp.result_type(x, y), jnp.inexact):
+        return jnp.power(x, y)
+    zero = y == 0
+    return jnp.where(zero, jnp.ones_like(x), jnp.power(jnp.where(zero, jnp.ones_like(x), x), y))
+
+
 @defop(n_in=2, promote="same", grad="PowBackward1")
 def pow(x, y):
     if x.dtype == jnp.bool_:
         raise not_implemented_for("pow", x.dtype)
-    return jnp.power(x, y)
+    return _power(x, y)
 
 
 @defop("pow_scalar", n_in=2, promote="same", grad="PowBackward0")
@@ -87,7 +95,7 @@ def _pow_scalar(x, y):
         raise not_implemented_for("pow", x.dtype)
     if isinstance(y, int) and not isinstance(y, bool) and 0 <= y <= 4:
         return lax.integer_pow(x, y)
-    return jnp.power(x, y)
+    return _power(x, y)
 
 
 @defop("pow_int", n_in=1, grad="PowBackward0")
@@ -167,10 +175,18 @@ def _cmp(name, f):
 
 _cmp("eq", lambda x, y: x == y)
 _cmp("ne", lambda x, y: x != y)
-_cmp("lt", lambda x, y: x < y)
-_cmp("le", lambda x, y: x <= y)
-_cmp("gt", lambda x, y: x > y)
-_cmp("ge", lambda x, y: x >= y)
+def _ordered(kernel, f):
+    def g(x, y):
+        if jnp.issubdtype(x.dtype, jnp.complexfloating):
+            raise not_implemented_for(kernel, x.dtype)
+        return f(x, y)
+    return g
+
+
+_cmp("lt", _ordered("lt_cpu", lambda x, y: x < y))
+_cmp("le", _ordered("le_cpu", lambda x, y: x <= y))
+_cmp("gt", _ordered("gt_cpu", lambda x, y: x > y))
+_cmp("ge", _ordered("ge_cpu", lambda x, y: x >= y))
 _cmp("logical_and", lambda x, y: jnp.logical_and(x, y))
 _cmp("logical_or", lambda x, y: jnp.logical_or(x, y))
 _cmp("logical_xor", lambda x, y: jnp.logical_xor(x, y))
@@ -220,7 +236,15 @@ _unary("tanh", jnp.tanh, saves="output")
 _unary("sigmoid", jax.nn.sigmoid, saves="output")
 _unary("logit", lambda x, eps=None: jax.scipy.special.logit(
     x if eps is None else jnp.clip(x, eps, 1 - eps)))
-_unary("neg", lambda x: -x, promote="same", saves="none")
+def _neg(x):
+    if x.dtype == jnp.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return -x
+
+
+_unary("neg", _neg, promote="same", saves="none")
 _unary("abs", lambda x: x * jnp.sign(x) if jnp.issubdtype(x.dtype, jnp.floating) else jnp.abs(x),
        promote="same")  # abs'(0) = 0 as in PyTorch
 _unary("sign", jnp.sign, promote="same")

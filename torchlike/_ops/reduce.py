@@ -154,13 +154,19 @@ def logsumexp(x, dim, keepdim=False):
 @defop(saves="none")
 @_scalar_ok
 def cumsum(x, dim, dtype=None):
-    return jnp.cumsum(_int_to_long(x, dtype), axis=dim)
+    x = _int_to_long(x, dtype)
+    if x.dtype in (jnp.float16, jnp.bfloat16):   # accumulates in float32, as PyTorch
+        return jnp.cumsum(x.astype(jnp.float32), axis=dim).astype(x.dtype)
+    return jnp.cumsum(x, axis=dim)
 
 
 @defop()
 @_scalar_ok
 def cumprod(x, dim, dtype=None):
-    return jnp.cumprod(_int_to_long(x, dtype), axis=dim)
+    x = _int_to_long(x, dtype)
+    if x.dtype in (jnp.float16, jnp.bfloat16):
+        return jnp.cumprod(x.astype(jnp.float32), axis=dim).astype(x.dtype)
+    return jnp.cumprod(x, axis=dim)
 
 
 @defop(differentiable=False)

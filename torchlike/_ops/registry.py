@@ -44,30 +44,18 @@ def _signature(vals):
     return tuple(sig)
 
 
-class Kernel:
-    """One op with its static arguments bound: `fn` is pure, `jit` its cached compiled form.
-
-    Calling a kernel runs it eagerly in tiers: an input signature (shapes and dtypes) seen for
+class Tiered:
+    """A pure function run eagerly in tiers: an input signature (shapes and dtypes) seen for
     the first few times is traced once and evaluated with NumPy (`_interp`, no XLA compile,
     CPU only); once it is hot (`CONFIG`) it runs through `jit`, compiled once for that
     signature. A dynamic program (new lengths every step) so never waits on XLA's compiler.
-    """
+    Subclasses set `fn`, then call `_tiers()`."""
 
-    __slots__ = ("op", "static", "rt", "fn", "jit", "hot", "cold", "__weakref__")
+    __slots__ = ("fn", "jit", "hot", "cold")
 
-    def __init__(self, op, static, rt):
-        self.op, self.static, self.rt = op, static, rt
+    def _tiers(self):
+        self.jit = jax.jit(self.fn)
         self.hot, self.cold = set(), collections.OrderedDict()
-        kw = dict(zip(op.static_names, static))
-        f = functools.partial(op.fn, **kw) if kw else op.fn
-        if rt is not None:
-            cast_to = rt.np
-
-            def f(*xs, _f=f):  # noqa: F811  cast array inputs to the promoted dtype
-                return _f(*[x.astype(cast_to) if hasattr(x, "astype") and x.dtype != cast_to
-                            else x for x in xs])
-        self.fn = f
-        self.jit = jax.jit(f)
 
     def __call__(self, *vals):
         sig = _signature(vals)
@@ -98,9 +86,7 @@ class Kernel:
                     STATS["jit_resets"] += 1
                 self.hot.add(sig)
                 STATS["compiled"] += 1
-        if promote:
-            return self.jit(*vals)
-        if not _on_default_cpu(vals):
+        if promote or not _on_default_cpu(vals):
             return self.jit(*vals)
         if ent[2] is None:
             ent[2] = _interp.trace(self.fn, vals)
@@ -109,6 +95,26 @@ class Kernel:
         ent[1] += time.perf_counter() - t0
         STATS["interpreted"] += 1
         return out
+
+
+class Kernel(Tiered):
+    """One op with its static arguments bound: `fn` is pure, `jit` its compiled form; calling
+    it runs the tiers of `Tiered`."""
+
+    __slots__ = ("op", "static", "rt", "__weakref__")
+
+    def __init__(self, op, static, rt):
+        self.op, self.static, self.rt = op, static, rt
+        kw = dict(zip(op.static_names, static))
+        f = functools.partial(op.fn, **kw) if kw else op.fn
+        if rt is not None:
+            cast_to = rt.np
+
+            def f(*xs, _f=f):  # noqa: F811  cast array inputs to the promoted dtype
+                return _f(*[x.astype(cast_to) if hasattr(x, "astype") and x.dtype != cast_to
+                            else x for x in xs])
+        self.fn = f
+        self._tiers()
 
     def __repr__(self):
         return f"Kernel({self.op.name}, {self.static}, {self.rt})"

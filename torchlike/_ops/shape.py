@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -52,7 +53,32 @@ def _copy_slices(base, value, offset, size, stride):
 
 @defop("to_dtype", saves="none", grad="ToCopyBackward0")
 def _to_dtype(x, dtype):
-    return x.astype(dtype.np)
+    to = jnp.dtype(dtype.np)
+    if jnp.issubdtype(x.dtype, jnp.floating) and jnp.issubdtype(to, jnp.integer) \
+            and to != jnp.bool_:
+        # PyTorch on x86: NaN, inf and values out of range become the most negative integer
+        # of int64 or int32 (narrower types go through int32 and wrap); XLA saturates
+        via = jnp.int64 if to == jnp.int64 else jnp.int32
+        info = jnp.iinfo(via)
+        t = jnp.trunc(x)
+        ok = jnp.isfinite(t) & (t >= info.min) & (t < -float(info.min))
+        r = jnp.where(ok, jnp.where(ok, t, 0).astype(via), jnp.asarray(info.min, via))
+        return r.astype(to)
+    return x.astype(to)
+
+
+@defop("view_dtype", saves="none", differentiable=False)
+def _view_dtype(x, dtype):
+    """Reinterpret the bytes; a different element size rescales the last dimension."""
+    to = jnp.dtype(dtype.np)
+    a, b = x.dtype.itemsize, to.itemsize
+    if a == b:
+        return jax.lax.bitcast_convert_type(x, to)
+    if b < a:
+        r = jax.lax.bitcast_convert_type(x, to)
+        return r.reshape(x.shape[:-1] + (x.shape[-1] * (a // b),))
+    return jax.lax.bitcast_convert_type(x.reshape(x.shape[:-1] + (x.shape[-1] // (b // a),
+                                                                   b // a)), to)
 
 
 def _to_device(x, dev):

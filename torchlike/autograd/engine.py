@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._ops.registry import Tiered
 from .._autograd_core import node_class
 
 # measured on a 2-core CPU (docs/autograd.md): see configure()
@@ -116,14 +117,15 @@ def stats():
                 node_cache=len(KERNELS), node_cache_size=KERNELS.maxsize)
 
 
-class _Fn:
-    """A pure function and its jitted form: usable as a tape node's kernel."""
+class _Fn(Tiered):
+    """A pure function usable as a tape node's kernel; calling it runs the eager tiers
+    (interpreted while its shapes are cold, compiled once hot: `registry.Tiered`)."""
 
-    __slots__ = ("fn", "jit", "used", "record", "__weakref__")
+    __slots__ = ("used", "record", "__weakref__")
 
     def __init__(self, fn):
         self.fn = fn
-        self.jit = jax.jit(fn)
+        self._tiers()
         self.used = None     # which arguments the outputs depend on (create_graph)
         self.record = None   # _record_program's kernel for this program
 
@@ -263,7 +265,7 @@ def _ref(t):
 def _apply(k, vals, refs, record, name):
     """Run kernel k on vals; with record, put it on the tape as one node linked to refs."""
     from .._tensor import _new
-    outs = k.jit(*vals)
+    outs = k(*vals)
     multi = isinstance(outs, (tuple, list))
     outs = tuple(outs) if multi else (outs,)
     res = [_new(o) for o in outs]
@@ -351,7 +353,7 @@ def _run_nodes(order, root_refs, cts, wanted_leaves, wanted_outs, out_targets, c
             gs = _apply(vk, (*n.vals, *cvals), (*n.inputs, *crefs), True,
                         type(n).__name__ + "Backward")
         else:
-            gs = vk.jit(*n.vals, *cvals)
+            gs = vk(*n.vals, *cvals)
         for j, g in zip(diff, gs):
             r = n.inputs[j]
             if (g._v if create_graph else g).dtype == jax.dtypes.float0:

@@ -75,16 +75,9 @@ def _fill_random(tensor, kind, p0, p1, generator):
             return (tensor.uniform_(p0, p1, generator=generator) if kind == "uniform" else
                     tensor.normal_(p0, p1, generator=generator))
     key = gen(generator).next_key()
-    n = int(np.prod(v.shape))
-    if isinstance(v, jax.core.Tracer) or n == 0:
-        r = _sample(key, kind, tuple(v.shape), v.dtype, float(p0), float(p1))
-    else:
-        # sample a flat power-of-two bucket: XLA compiles one small sampler per bucket instead
-        # of one (slow to compile) sampler per parameter shape
-        bucket = max(1024, 1 << (n - 1).bit_length())
-        flat = _sample(key, kind, (bucket,), v.dtype, float(p0), float(p1))
-        host = np.asarray(flat)[:n].reshape(v.shape)
-        r = jax.device_put(host, next(iter(v.devices())))
+    r = _sample(key, kind, tuple(v.shape), v.dtype, float(p0), float(p1))
+    if not isinstance(v, jax.core.Tracer):
+        r = jax.device_put(r, next(iter(v.devices())))
     with no_grad():
         commit(tensor, _new(r))
     return tensor
