@@ -78,7 +78,7 @@ def set_default_device(dev):
 
 def get_default_device():
     from ._tensor import _DEFAULT_DEVICE, _torch_device
-    return _DEFAULT_DEVICE[0] or _torch_device(_jax.devices()[0])
+    return _DEFAULT_DEVICE[0] or _torch_device(_jax.local_devices()[0])
 
 
 def _legacy_type(dt):

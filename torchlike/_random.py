@@ -1,6 +1,7 @@
 """Random number generators whose state is a Tensor (so compile can lift it)."""
 from __future__ import annotations
 
+import threading
 import time
 
 import jax
@@ -42,10 +43,15 @@ class Generator:
         self._key._data = jnp.asarray(np.asarray(state._v).view(np.uint32))
 
     def next_key(self):
-        """Split the key: advance this generator's state and return a fresh subkey."""
-        new, sub = _split(self._key._v)
-        self._key._data = new
+        """Split the key: advance this generator's state and return a fresh subkey (one
+        thread at a time, so concurrent draws never reuse a key)."""
+        with _LOCK:
+            new, sub = _split(self._key._v)
+            self._key._data = new
         return sub
+
+
+_LOCK = threading.Lock()
 
 
 @jax.jit

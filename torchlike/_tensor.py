@@ -94,7 +94,7 @@ _CPU = device("cpu")
 
 def _gpu_devices():
     try:
-        return jax.devices("gpu")
+        return jax.local_devices(backend="gpu")
     except RuntimeError:
         return []
 
@@ -107,7 +107,7 @@ def jax_device(dev):
             return None
     dev = device(dev) if not isinstance(dev, device) else dev
     if dev.type == "cpu":
-        return jax.devices("cpu")[0]
+        return jax.local_devices(backend="cpu")[0]
     if dev.type == "cuda":
         gpus = _gpu_devices()
         if not gpus:
@@ -287,7 +287,7 @@ class Tensor:
         v = self._v
         if _is_tracer(v):
             d = _DEFAULT_DEVICE[0]
-            return d if d is not None else _torch_device(jax.devices()[0])
+            return d if d is not None else _torch_device(jax.local_devices()[0])
         return _torch_device(next(iter(v.devices())))
 
     @property

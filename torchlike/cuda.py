@@ -6,7 +6,7 @@ import jax
 
 def _gpus():
     try:
-        return jax.devices("gpu")
+        return jax.local_devices(backend="gpu")
     except RuntimeError:
         return []
 
