@@ -261,7 +261,7 @@ def _sample(key, kind, shape, dtype, *params):
     if kind == "perm" or n == 0 or isinstance(key, jax.core.Tracer) \
             or jax.default_backend() != "cpu":
         return _RANDOM.kernel((kind, shape, dtype), None).jit(key, *p)
-    bucket = 1 << max(5, (n - 1).bit_length())
+    bucket = 1 << max(12, (n - 1).bit_length())   # small draws share one 4096 sampler
     flat = _RANDOM.kernel((kind, (bucket,), dtype), None).jit(key, *p)
     return _host(np.asarray(flat)[:n].reshape(shape))
 
