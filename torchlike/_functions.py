@@ -543,7 +543,16 @@ def matmul(input, other, *, out=None):
     return _out(call(T["matmul"], (a, b), ()), out)
 
 
-from . import linalg as _la  # noqa: E402  (after matmul, which torchlike.linalg uses)
+class _LinalgModule:
+    """`torchlike.linalg`, imported on first use: it builds on this module, so importing it
+    here would make an import cycle."""
+
+    def __getattr__(self, name):
+        from . import linalg
+        return getattr(linalg, name)
+
+
+_la = _LinalgModule()
 
 
 _ADDPROD_SHAPE = {"addmm": lambda a, b: (a[0], b[1]), "addmv": lambda a, b: (a[0],),
