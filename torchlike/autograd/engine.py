@@ -242,7 +242,7 @@ def _node_vjp(kernel, diff, present, avals, multi, vals, cts):
     return k
 
 
-_ADD = jax.jit(lambda a, b: a + b)
+_ADD = _Fn(lambda a, b: a + b)   # gradient accumulation, in the eager tiers
 _CONJ = _Fn(jnp.conj)
 
 
