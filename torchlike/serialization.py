@@ -276,36 +276,6 @@ _SAFE_GLOBALS = []
 
 
 def add_safe_globals(safe_globals):
-    """Allow these classes/functions in ``load(weights_only=True)``."""
-    _SAFE_GLOBALS.extend(safe_globals)
-
-
-def get_safe_globals():
-    return list(_SAFE_GLOBALS)
-
-
-def clear_safe_globals():
-    _SAFE_GLOBALS.clear()
-
-
-class safe_globals:
-    """Context manager: allow these globals in ``load(weights_only=True)`` within the block."""
-
-    def __init__(self, safe_globals):
-        self.safe_globals = list(safe_globals)
-
-    def __enter__(self):
-        self._n = len(_SAFE_GLOBALS)
-        _SAFE_GLOBALS.extend(self.safe_globals)
-
-    def __exit__(self, *exc):
-        del _SAFE_GLOBALS[self._n:]
-
-
-_SAFE_GLOBALS = []
-
-
-def add_safe_globals(safe_globals):
     """Allow these globals in ``load(weights_only=True)``: classes/functions, or
     ``(obj, "module.name")`` pairs. A torchlike object also matches its PyTorch name
     (``torchlike.nn.modules.linear.Linear`` is allowed as ``torch.nn.modules.linear.Linear``)."""

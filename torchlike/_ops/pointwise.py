@@ -175,29 +175,28 @@ def _cmp(name, f):
 
 _cmp("eq", lambda x, y: x == y)
 _cmp("ne", lambda x, y: x != y)
-def _ordered(kernel, f):
+
+
+def _refusing(kernel, kind, f):
+    """f, raising PyTorch's "not implemented" error for inputs whose dtype is of `kind`."""
     def g(x, y):
-        if jnp.issubdtype(x.dtype, jnp.complexfloating):
+        if jnp.issubdtype(x.dtype, kind):
             raise not_implemented_for(kernel, x.dtype)
         return f(x, y)
     return g
 
 
-_cmp("lt", _ordered("lt_cpu", lambda x, y: x < y))
-_cmp("le", _ordered("le_cpu", lambda x, y: x <= y))
-_cmp("gt", _ordered("gt_cpu", lambda x, y: x > y))
-_cmp("ge", _ordered("ge_cpu", lambda x, y: x >= y))
+_cmp("lt", _refusing("lt_cpu", jnp.complexfloating, lambda x, y: x < y))
+_cmp("le", _refusing("le_cpu", jnp.complexfloating, lambda x, y: x <= y))
+_cmp("gt", _refusing("gt_cpu", jnp.complexfloating, lambda x, y: x > y))
+_cmp("ge", _refusing("ge_cpu", jnp.complexfloating, lambda x, y: x >= y))
 _cmp("logical_and", lambda x, y: jnp.logical_and(x, y))
 _cmp("logical_or", lambda x, y: jnp.logical_or(x, y))
 _cmp("logical_xor", lambda x, y: jnp.logical_xor(x, y))
 
 
 def _bitwise(kernel, f):
-    def g(x, y):
-        if jnp.issubdtype(x.dtype, jnp.inexact):
-            raise not_implemented_for(kernel, x.dtype)
-        return f(x, y)
-    return g
+    return _refusing(kernel, jnp.inexact, f)
 
 
 _cmp("bitwise_and", _bitwise("bitwise_and_cpu", lambda x, y: x & y))
