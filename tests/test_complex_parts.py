@@ -34,3 +34,14 @@ def test_parts_of_complex_values_and_gradients(torch):
         out.append((re.detach().numpy(), im.detach().numpy(), z.grad.numpy()))
     for a, b in zip(*out):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_conj_is_recorded_for_autograd(torch):
+    grads = []
+    for m in (torchlike, torch):
+        z = m.tensor([1 + 2j, 3 - 1j], requires_grad=True)
+        (z.conj() * m.tensor([2 + 1j, 1j])).real.sum().backward()
+        grads.append(z.grad.resolve_conj().numpy())
+        x = m.tensor([1.0, 2.0])
+        assert m.conj(x) is x
+    np.testing.assert_allclose(*grads)

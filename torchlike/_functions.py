@@ -249,6 +249,35 @@ def polygamma(n, input):
     return call(T["polygamma"], (input,), (n,))
 
 
+def conj(input):
+    """The complex conjugate, recorded for autograd. A real tensor is returned as is; for a
+    complex one PyTorch returns a lazy conjugate view, torchlike a new tensor."""
+    if not input.dtype.is_complex:
+        return input
+    return call(T["conj_physical"], (input,), ())
+
+
+def resolve_conj(input):
+    """torchlike has no lazy conjugate bit: every tensor is already resolved."""
+    return input
+
+
+def resolve_neg(input):
+    return input
+
+
+def is_conj(input):
+    return False
+
+
+def is_neg(input):
+    return False
+
+
+def conj_physical(input):
+    return conj(input) if input.dtype.is_complex else clone(input)
+
+
 def real(input):
     """A real tensor is its own real part (PyTorch returns `input` itself). The real part of a
     complex tensor is a new tensor with gradient; unlike PyTorch's view, writing into it does

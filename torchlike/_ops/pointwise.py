@@ -333,3 +333,8 @@ def _real_part(z):
 @defop("imag_part", saves="none", grad="SelectBackward0")
 def _imag_part(z):
     return jnp.imag(z)
+
+
+@defop("conj_physical", saves="none", grad="ConjBackward0")
+def _conj_physical(z):
+    return jnp.conj(z)

@@ -19,23 +19,28 @@ from .. import _interp
 
 TABLE: dict[str, "Op"] = {}
 
-# Tiering of eager kernels (see Kernel.__call__); the defaults are documented in docs/eager.md.
+# Tiering of eager kernels (see Tiered); the defaults are documented in docs/eager.md.
 CONFIG = {
     "interpret": jax.default_backend() == "cpu",  # run cold shapes without compiling
     "compile_after": 4,          # sightings of one input signature before it is compiled
     "compile_after_s": 0.01,     # ... or seconds spent interpreting it, whichever comes first
     "max_signatures": 256,       # per kernel: signatures tracked (LRU) and compiled before reset
-    "max_kernels": 512,          # per op: kernels (static arguments) kept (LRU)
+    "max_kernels": 512,          # per op: kernels (static arguments) kept, oldest dropped first
 }
-STATS = collections.Counter()    # interpreted, compiled, hits, kernel_evictions, jit_resets
+STATS = collections.Counter()    # interpreted, compiled, kernel_evictions, jit_resets
+_SCALAR_TYPES = (bool, int, float, complex, type(None))
 _LOCK = threading.Lock()
 
 
 def _signature(vals):
+    """Shapes, dtypes and weak types of the array arguments and the types of Python scalars;
+    None (take the compiled tier, which keys on structure itself) for tracers and containers."""
     sig = []
     for v in vals:
         shape = getattr(v, "shape", None)
         if shape is None:
+            if not isinstance(v, _SCALAR_TYPES):
+                return None
             sig.append(type(v))
         elif isinstance(v, Tracer):
             return None
