@@ -20,6 +20,7 @@ from ._dtype import (bfloat16, bool_ as bool, complex64, complex128, dtype,  # n
                      uint8, uint16, uint32, uint64)
 from ._tensor import Size, Tensor, device, from_jax  # noqa: E402,F401
 from ._tensor_str import get_printoptions, printoptions  # noqa: E402,F401
+from ._info import finfo, iinfo  # noqa: E402,F401
 from ._autograd_core import (enable_grad, inference_mode, is_grad_enabled,  # noqa: E402,F401
                              is_inference_mode_enabled, no_grad, set_grad_enabled)
 from ._functions import *  # noqa: E402,F401,F403
@@ -42,6 +43,7 @@ from . import optim  # noqa: E402,F401
 from . import serialization, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
 from . import export  # noqa: E402,F401
+from . import functional  # noqa: E402,F401
 
 _methods._generate_inplace()  # in-place forms of the methods the modules above added
 

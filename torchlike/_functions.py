@@ -1274,6 +1274,25 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     return index_select(input, dim, _new(jnp.asarray(idx)))
 
 
+def unfold(input, dimension, size, step):
+    """Tensor.unfold: the windows of `size` elements every `step` along `dimension`, as a new
+    last dimension. PyTorch returns a view; this is a copy (writes do not reach `input`)."""
+    d = _wrap_dim(dimension, input.dim())
+    n_d = _size(input, d)
+    if size > n_d:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n_d} but size is "
+                           f"{size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    n = (n_d - size) // step + 1
+    idx = (np.arange(n)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
+    if input.dim() == 0:
+        return input.reshape(1)
+    g = index_select(input, d, _new(jax.device_put(idx)))
+    shape = tuple(input.shape)
+    return movedim(g.reshape(shape[:d] + (n, size) + shape[d + 1:]), d + 1, -1)
+
+
 def take(input, index):
     """`input.flatten()[index]` with PyTorch's range check."""
     n = input.numel()
@@ -1392,7 +1411,17 @@ def _is_index_tensor_like(it):
     return isinstance(it, (Tensor, list, np.ndarray)) or (isinstance(it, builtins.bool))
 
 
+def _index_items(index):
+    """`range` objects index like the lists they hold, as in PyTorch."""
+    if isinstance(index, range):
+        return list(index)
+    if isinstance(index, tuple) and builtins.any(isinstance(i, range) for i in index):
+        return tuple(list(i) if isinstance(i, range) else i for i in index)
+    return index
+
+
 def getitem(t, index):
+    index = _index_items(index)
     v = t._v
     parsed = S.parse_basic_index(v.shape, index)
     if parsed is not None:
@@ -1472,6 +1501,7 @@ def _advanced(shape, index):
 
 
 def setitem(t, index, value):
+    index = _index_items(index)
     value = _t(value)
     parsed = S.parse_basic_index(t._v.shape, index)
     if parsed is not None:

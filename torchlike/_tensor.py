@@ -294,6 +294,8 @@ class Tensor:
     def is_cuda(self):
         return self.device.type == "cuda"
 
+    is_cpu = property(lambda self: self.device.type == "cpu")
+    is_xpu = is_mps = is_ipu = is_xla = is_mtia = is_maia = is_vulkan = is_mkldnn = False
     is_sparse = False
     is_quantized = False
     is_meta = False

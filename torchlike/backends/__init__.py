@@ -1,2 +1,2 @@
 """torchlike.backends: PyTorch's backend flags, answered for JAX's backends."""
-from . import cudnn, mps  # noqa: F401
+from . import cuda, cudnn, mps  # noqa: F401
