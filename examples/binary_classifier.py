@@ -2,7 +2,7 @@
 and 4 with ReLU, one Sigmoid output; BCELoss; SGD(lr=0.1)) full-batch on 100 synthetic points
 from scikit-learn's make_classification, plot the loss curve and report the accuracy.
 
-    python examples/binary_classifier.py      # 1000 epochs; plot in ./binary_classifier_loss.png
+    python examples/binary_classifier.py      # 1000 epochs; plot in the system's temp folder
     python examples/binary_classifier.py --epochs 5000 --png /tmp/loss.png
 
 scikit-learn and matplotlib are optional: without scikit-learn the data are two Gaussian blobs
@@ -10,6 +10,8 @@ made with NumPy, without matplotlib no plot is saved.
 Only the imports differ from the PyTorch program.
 """
 import argparse
+import os
+import tempfile
 import time
 
 import numpy as np
@@ -19,7 +21,8 @@ from torchlike import nn, optim
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--epochs", type=int, default=1000)
-ap.add_argument("--png", default="binary_classifier_loss.png", help="where to save the loss curve")
+ap.add_argument("--png", default=os.path.join(tempfile.gettempdir(), "binary_classifier_loss.png"),
+                help="where to save the loss curve (default: the system's temp folder)")
 args = ap.parse_args()
 
 input_dim = 5

@@ -69,4 +69,8 @@ def test_binary_classifier(runs):
         import matplotlib  # noqa: F401
     except ImportError:
         return
-    assert (cwd / "binary_classifier_loss.png").stat().st_size > 0
+    saved = [ln for ln in lines if ln.startswith("loss curve saved to ")]
+    assert saved, tail
+    png = saved[-1][len("loss curve saved to "):]
+    assert os.path.dirname(os.path.abspath(png)) != str(cwd)   # not into the working folder
+    assert os.path.getsize(png) > 0
