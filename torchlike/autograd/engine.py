@@ -33,7 +33,9 @@ from .._autograd_core import node_class
 
 # measured on a 2-core CPU (docs/autograd.md): see configure()
 COMPILE_AFTER = 4      # sightings of a structure before it is compiled whole
-SMALL_NODES = 48       # a cold structure this small is compiled on first sight
+SMALL_NODES = 0        # a cold structure this small is compiled on first sight: off since node
+                       # kernels run interpreted while cold (compiling a small LSTM graph
+                       # whole on first sight cost 10 s of D1's first step)
 MAX_NODES = 400        # larger structures are never compiled whole
 
 STATS = {"compiles": 0, "hits": 0, "node_runs": 0, "node_compiles": 0, "node_hits": 0,
@@ -308,7 +310,7 @@ def _run_nodes(order, root_refs, cts, wanted_leaves, wanted_outs, out_targets, c
         if any(r is not None and (id(r[0]) in needed if isinstance(r, tuple) else
                                   id(r) in want_leaf) for r in n.inputs):
             needed.add(id(n))
-        elif n.retained and any((id(n), i) in want_out for i in n.retained):
+        elif any((id(n), i) in want_out for i in range(len(n.avals))):
             needed.add(id(n))
     ct = {}
 
@@ -333,9 +335,10 @@ def _run_nodes(order, root_refs, cts, wanted_leaves, wanted_outs, out_targets, c
                     continue
                 if t._hooks:
                     outs[o] = _run_hooks(t, outs[o], create_graph)
-                j = want_out.get((nid, o))
-                if j is not None:
-                    out_g[j] = outs[o]
+        for o, g in enumerate(outs):   # wanted non-leaf outputs (retain_grad, autograd.grad)
+            j = want_out.get((nid, o))
+            if j is not None and g is not None:
+                out_g[j] = g
         if all(o is None for o in outs):
             continue
         diff = tuple(j for j, r in enumerate(n.inputs) if r is not None and (
