@@ -108,8 +108,8 @@ def _rsqrt(x, **_):
 
 @_rule(lax.logistic_p)
 def _logistic(x, **_):
-    # the form XLA uses, stable at both ends
-    return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
+    e = np.exp(-np.abs(x))              # stable at both ends
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 @_rule(lax.div_p)
