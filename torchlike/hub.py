@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import shutil
+import sys
 import tempfile
 import urllib.parse
 import urllib.request
@@ -39,9 +40,9 @@ help = _stub("help")  # noqa: A001
 def get_dir():
     if _HUB_DIR[0] is not None:
         return _HUB_DIR[0]
-    if os.environ.get("TORCH_HOME"):
-        return os.path.join(os.path.expanduser(os.environ["TORCH_HOME"]), "hub")
-    return os.path.join(os.path.expanduser("~"), ".cache", "torchlike", "hub")
+    home = os.environ.get("TORCH_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.join("~", ".cache")), "torch")
+    return os.path.join(os.path.expanduser(home), "hub")   # PyTorch's cache, shared with it
 
 
 def set_dir(d):
@@ -93,5 +94,7 @@ def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=Tr
         if check_hash:
             m = HASH_REGEX.search(filename)
             hash_prefix = m.group(1) if m else None
+        if progress:
+            sys.stderr.write(f'Downloading: "{url}" to {cached}\n')
         download_url_to_file(url, cached, hash_prefix, progress=progress)
     return _load(cached, map_location=map_location, weights_only=weights_only)

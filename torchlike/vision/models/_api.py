@@ -8,67 +8,33 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import hashlib
 import os
-import re
-import shutil
-import sys
-import tempfile
 import urllib.parse
-import urllib.request
 import warnings
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable
+from typing import Callable
+
+from ... import hub
 
 __all__ = ["WeightsEnum", "Weights", "get_model", "get_model_builder", "get_model_weights",
            "get_weight", "list_models"]
 
-_HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")
 
-
-def _hub_dir():
-    home = os.environ.get("TORCH_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "torch")
-    return os.path.join(os.path.expanduser(home), "hub")
-
-
-def _download(url, dst, hash_prefix):
-    os.makedirs(os.path.dirname(dst), exist_ok=True)
-    tmp = tempfile.NamedTemporaryFile(delete=False, dir=os.path.dirname(dst))
-    sha = hashlib.sha256()
+def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=True,
+                             check_hash=False, file_name=None, weights_only=True):
+    """`torchlike.hub.load_state_dict_from_url`, with a message saying what to do offline."""
     try:
-        with tmp, urllib.request.urlopen(url, timeout=30) as r:
-            while chunk := r.read(1 << 20):
-                tmp.write(chunk)
-                sha.update(chunk)
+        return hub.load_state_dict_from_url(url, model_dir, map_location, progress, check_hash,
+                                            file_name, weights_only)
     except OSError as e:   # URLError, timeouts, refused connections
-        os.remove(tmp.name)
+        dst = os.path.join(model_dir or os.path.join(hub.get_dir(), "checkpoints"),
+                           file_name or os.path.basename(urllib.parse.urlparse(url).path))
         raise RuntimeError(
             f"Could not download {url} ({e}). Without a network, download that file elsewhere "
             f"and place it at {dst} ($TORCH_HOME/hub/checkpoints/, TORCH_HOME defaults to "
             "~/.cache/torch); it then loads from there without a network. Or build the model "
             "with weights=None and call model.load_state_dict(torchlike.load(path)).") from None
-    if hash_prefix and not sha.hexdigest().startswith(hash_prefix):
-        os.remove(tmp.name)
-        raise RuntimeError(f'invalid hash value (expected "{hash_prefix}", got '
-                           f'"{sha.hexdigest()}")')
-    shutil.move(tmp.name, dst)
-
-
-def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=True,
-                             check_hash=False, file_name=None, weights_only=True):
-    """torch.hub.load_state_dict_from_url: the cached file if present, else download it first."""
-    from ...serialization import load
-    model_dir = model_dir or os.path.join(_hub_dir(), "checkpoints")
-    filename = file_name or os.path.basename(urllib.parse.urlparse(url).path)
-    cached_file = os.path.join(model_dir, filename)
-    if not os.path.exists(cached_file):
-        if progress:
-            sys.stderr.write(f'Downloading: "{url}" to {cached_file}\n')
-        m = _HASH_REGEX.search(filename) if check_hash else None
-        _download(url, cached_file, m.group(1) if m else None)
-    return load(cached_file, map_location=map_location, weights_only=weights_only)
 
 
 @dataclass
