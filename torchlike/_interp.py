@@ -390,10 +390,6 @@ def _raise():
     raise _Unsupported
 
 
-try:
-    _random_rules()
-except (ImportError, AttributeError):   # a jax whose private PRNG layout differs: bind instead
-    pass
 
 
 # ------------------------------------------------------------------------- evaluation
@@ -424,6 +420,13 @@ _ELEMENTWISE |= {getattr(lax, n) for n in (
     "igamma_grad_a_p", "bessel_i0e_p", "bessel_i1e_p", "polygamma_p", "zeta_p",
     "regularized_incomplete_beta_p", "random_gamma_grad_p", "clz_p", "population_count_p",
     "reduce_precision_p") if hasattr(lax, n)}
+
+
+# after _ELEMENTWISE: the key primitives (random_bits of a batch of keys...) are not elementwise
+try:
+    _random_rules()
+except (ImportError, AttributeError):   # a jax whose private PRNG layout differs: bind instead
+    pass
 
 
 def _bind(eqn, invals):

@@ -132,7 +132,7 @@ def _on_default_cpu(vals):
     """Whether every array argument lives on the one default CPU device (not sharded)."""
     global _CPU
     if _CPU is None:
-        _CPU = jax.devices("cpu")[0]
+        _CPU = jax.local_devices(backend="cpu")[0]
     for v in vals:
         s = getattr(v, "sharding", None)
         if s is not None and (len(s.device_set) != 1 or _CPU not in s.device_set):
