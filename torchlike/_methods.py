@@ -56,9 +56,8 @@ def _view(self, *shape):
 
 
 def _view_dtype(self, d):
-    from ._tensor import _TYPE_NAMES
     a, b = self.dtype.itemsize, d.itemsize
-    src, dst = (_TYPE_NAMES.get(t.name, t.name) for t in (self.dtype, d))
+    src, dst = F._tn(self.dtype), F._tn(d)
     if a != b:
         if self.dim() == 0:
             raise RuntimeError(f"self.dim() cannot be 0 to view {src} as {dst} (different "
