@@ -23,12 +23,13 @@ import warnings
 import jax
 import numpy as np
 
-from . import _trace
+from . import _checks, _trace
 from .jit import _Traced
 from .nn.modules.module import Module
 from ._tensor import Tensor, _is_tracer, _new, _set_root
 
 RECOMPILE_LIMIT = 8
+SPMD_HOOK = None  # set by torchlike.distributed in a multi-process world (distributed/_spmd.py)
 
 
 def _own_refs():
@@ -152,14 +153,16 @@ class CompiledFunction:
         keep = [t._v for t in tens]
         keep += st.numbers()
         if "tree" in info:
-            new_state, new_args, leaves = jitted(don, keep)
+            new_state, new_args, leaves, checked = jitted(don, keep)
         else:
             with warnings.catch_warnings():  # state that changed shape cannot reuse its buffer
                 warnings.filterwarnings("ignore", "Some donated buffers were not usable")
-                new_state, new_args, leaves = jitted(don, keep)
+                new_state, new_args, leaves, checked = jitted(don, keep)
         if info.pop("fresh", False):  # a trace may have put new boxes into containers
             self._state = None
             st = self._reach(objs)
+        if checked is not None:
+            self._raise_failed(st, info, new_state, donated, checked)
         boxes = st.boxes
         for i in info["changed"]:
             _set_root(boxes[i], new_state[i])
@@ -169,6 +172,23 @@ class CompiledFunction:
         for i, v in zip(info["changed_args"], new_args):
             _write(tens[i], v)
         return _trace.rebuild(info["tree"], leaves, _new)
+
+    def _raise_failed(self, st, info, new_state, donated, checked):
+        """After a step whose program checked indices: if a check failed, put back the state
+        (the program returned the values it received) and raise PyTorch's error."""
+        flags, values = checked
+        flags = np.asarray(flags)  # the step's one read back
+        if not flags.any():
+            return
+        boxes = st.boxes
+        for i, box in enumerate(boxes):
+            if donated[i]:  # the old value, in the buffer XLA handed back
+                v = new_state[i]
+                if v.shape == box._v.shape and v.dtype == box._v.dtype:
+                    box._data = v
+                else:  # state that changed shape cannot be put back
+                    _set_root(box, v)
+        info["checks"].raise_first(flags, values)
 
     def _donate(self, st):
         """The state arrays, to be donated to the program so that XLA updates them in place.
@@ -199,7 +219,8 @@ class CompiledFunction:
                     sw.lift((*keep[:n_t], *don))
                     for (h, k), v in zip(nums, keep[n_t:]):
                         h[k] = v
-                    result = self.fn(*args, **kwargs)
+                    with _checks.collecting() as col:
+                        result = self.fn(*args, **kwargs)
                     after = _State(self, objs)
                     if after.kid != kid:
                         raise RuntimeError(
@@ -217,11 +238,25 @@ class CompiledFunction:
                     info["tree"] = _trace.flatten(result, leaves, arrays=True)
                     info["fresh"] = True
                     leaves = [x._v if isinstance(x, Tensor) else x for x in leaves]
-                    return out, [targs[i] for i in ch], leaves
+                    new_args = [targs[i] for i in ch]
+                    flags, values = col.outputs()
+                    if flags is None:
+                        return out, new_args, leaves, None
+                    # a failed check keeps the state (and tensor arguments) as they were
+                    info["checks"] = col
+                    ok = ~flags.any()
+                    out = [jax.numpy.where(ok, b, a) if a is not b and a.shape == b.shape
+                           and a.dtype == b.dtype else b for a, b in zip(don, out)]
+                    new_args = [jax.numpy.where(ok, targs[i], keep[i]) for i in ch]
+                    return out, new_args, leaves, (flags, values)
             finally:
                 for h, k, v in saved_nums:
                     h[k] = v
 
+        if SPMD_HOOK is not None:  # torchlike.distributed: a program of the whole job
+            spmd = SPMD_HOOK(program, st)
+            if spmd is not None:
+                return spmd, info
         return jax.jit(program, donate_argnums=0, keep_unused=True), info
 
 

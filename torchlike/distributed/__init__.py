@@ -191,11 +191,17 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
               device=devs[rank], rows=NamedSharding(mesh, P("rank")),
               replicated=NamedSharding(mesh, P()), ran_jax=running or world_size > 1)
     group.WORLD = GroupMember.WORLD = pg
+    if world_size > 1:  # compiled steps holding DDP parameters become programs of the job
+        from .. import _compile
+        from . import _spmd
+        _compile.SPMD_HOOK = _spmd.hook
 
 
 def destroy_process_group(group=None):
     """Forget the process group. JAX's runtime stays up until the process exits (it cannot be
     started again in the same process)."""
+    from .. import _compile
+    _compile.SPMD_HOOK = None
     _W.clear()
     globals()["group"].WORLD = GroupMember.WORLD = None
 

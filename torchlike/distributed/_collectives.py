@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import ReduceOp, _check_group, _world
+from . import ReduceOp, _check_group, _spmd, _world
 
 
 class Work:
@@ -48,10 +48,11 @@ def _value(t, traced_ok=False):
     if not isinstance(t, Tensor):
         raise TypeError(f"expected a Tensor, got {type(t).__name__}")
     v = t._v
-    if isinstance(v, jax.core.Tracer) and not traced_ok:
+    if isinstance(v, jax.core.Tracer) and not traced_ok and not _spmd.active():
         raise RuntimeError(
-            "torchlike.distributed: inside torchlike.compile only all_reduce is supported; "
-            "call the other collectives outside the compiled function")
+            "torchlike.distributed: inside a torchlike.compile-d function that does not hold a "
+            "DistributedDataParallel model's parameters only all_reduce is supported; call the "
+            "other collectives outside the compiled function")
     return v
 
 
@@ -127,10 +128,14 @@ def _run(kind, v, op=None, arg=None):
 
 
 def _collective(kind, v, op=None, arg=None):
-    """This rank's result of a same-shape collective ("reduce", "pick") on ``v``. A traced
-    ``v`` (inside torchlike.compile) reaches the eager collective through an ordered
-    ``io_callback``: the compiled step calls out to it, so every rank must trace the same
-    sequence of collectives, as eager code must call them."""
+    """This rank's result of a collective on ``v``. Traced inside a compiled step that runs as
+    a program of the whole job (one holding DDP parameters, see _spmd.py) it is an XLA
+    collective in that program. Otherwise a traced ``v`` (only "reduce" and "pick") reaches
+    the eager collective through an ordered ``io_callback``: the compiled step calls out to
+    it, so every rank must trace the same sequence of collectives, as eager code must call
+    them."""
+    if isinstance(v, jax.core.Tracer) and _spmd.active():
+        return _spmd.collective(kind, v, op, arg)
     if isinstance(v, jax.core.Tracer):
         from jax.experimental import io_callback
         return io_callback(lambda x: np.asarray(_mine(_run(kind, jnp.asarray(x), op, arg))),
@@ -149,7 +154,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
 def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
     """Reduce to rank ``dst`` (the other ranks' tensors are left unchanged)."""
     _check_group(group)
-    r = _mine(_run("reduce", _value(tensor), op))
+    r = _collective("reduce", _value(tensor), op)
     if _world()["rank"] == dst:
         _write(tensor, r)
     return _done(async_op, [tensor])
@@ -158,7 +163,7 @@ def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False, group_dst
 def broadcast(tensor, src=0, group=None, async_op=False, group_src=None):
     _check_group(group)
     _check_rank(src, "src")
-    _write(tensor, _mine(_run("pick", _value(tensor), arg=src)))
+    _write(tensor, _collective("pick", _value(tensor), arg=src))
     return _done(async_op, [tensor])
 
 
@@ -169,7 +174,7 @@ def _check_rank(r, what):
 
 
 def _gathered(tensor):
-    return _mine(_run("gather", _value(tensor)))
+    return _collective("gather", _value(tensor))
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
@@ -217,7 +222,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     n = _world()["size"]
     if input.numel() != n * output.numel():
         raise ValueError("input tensor must be the same size as output size times world size")
-    _write(output, _mine(_run("reduce_scatter", _value(input), op)))
+    _write(output, _collective("reduce_scatter", _value(input), op))
     return _done(async_op, [output])
 
 
@@ -244,7 +249,7 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False, group_
             raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source "
                              "ranks.")
         rows = jnp.zeros((w["size"], *v.shape), v.dtype)
-    _write(tensor, _mine(_run("scatter", rows, arg=src)))
+    _write(tensor, _collective("scatter", rows, arg=src))
     return _done(async_op, [tensor])
 
 

@@ -141,6 +141,9 @@ class DistributedDataParallel(Module):
         self.__dict__.update(_params=params, _pending={}, _got={}, _armed=False,
                              _world=dist.get_world_size())
         self._broadcast([*module.parameters(), *module.buffers()])
+        if self._world > 1:
+            from ..distributed import _spmd
+            _spmd.register(params)
         for p in params:
             p.register_hook(self._make_hook(p))
 
