@@ -9,8 +9,8 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import core as jax_core
 
+from . import _checks
 from . import _dtype as D
 from ._ops import linalg as _linalg_ops  # noqa: F401  (registers ops)
 from ._ops import pointwise as _pw_ops  # noqa: F401
@@ -134,9 +134,7 @@ def _check_int_zero(a, b):
     if not (is_int(a) and is_int(b)):
         return
     if isinstance(b, Tensor):
-        v = b._v
-        if v.size and not isinstance(v, jax_core.Tracer) and not np.asarray(v).all():
-            raise RuntimeError("ZeroDivisionError")
+        _checks.first_bad(b._v, lambda a: a == 0, lambda _: RuntimeError("ZeroDivisionError"))
     elif b == 0:
         raise RuntimeError("ZeroDivisionError")
 
@@ -1101,21 +1099,10 @@ def triu(input, diagonal=0, *, out=None):
     return _out(call(T["triu"], (input,), (diagonal,)), out)
 
 
-def _first_outside(index, lo, hi):
-    """The first element of an index tensor outside [lo, hi), or None (also when traced:
-    compiled programs are checked by `torchlike.compile`'s own rules)."""
-    iv = index._v
-    if not iv.size or isinstance(iv, jax_core.Tracer):
-        return None
-    a = np.asarray(iv).reshape(-1)
-    bad = np.flatnonzero((a < lo) | (a >= hi))
-    return int(a[bad[0]]) if bad.size else None
-
-
 def _check_index_bounds(index, size, dim, lo=None, error=RuntimeError, prefix=""):
-    bad = _first_outside(index, -size if lo is None else lo, size)
-    if bad is not None:
-        raise error(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
+    _checks.first_bad(index._v, _checks.outside(-size if lo is None else lo, size),
+                      lambda bad: error(f"{prefix}index {bad} is out of bounds for dimension "
+                                        f"{dim} with size {size}"))
 
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
@@ -1156,10 +1143,9 @@ def index_select(input, dim, index, *, out=None):
     d = _wrap_dim(dim, input.dim())
     if index.dtype is not D.int64 and index.dtype is not D.int32:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
-    bad = _first_outside(index, 0, _size(input, d))
-    if bad is not None:
-        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim="
-                           f"{_size(input, d)}")
+    n = _size(input, d)
+    _checks.first_bad(index._v, _checks.outside(0, n), lambda bad: RuntimeError(
+        f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}"))
     return _out(call(T["index_select"], (input, index), (d,)), out)
 
 
@@ -1296,10 +1282,8 @@ def unfold(input, dimension, size, step):
 def take(input, index):
     """`input.flatten()[index]` with PyTorch's range check."""
     n = input.numel()
-    bad = _first_outside(index, -n, n)
-    if bad is not None:
-        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
-                         "elements.")
+    _checks.first_bad(index._v, _checks.outside(-n, n), lambda bad: IndexError(
+        f"out of range: tried to access index {bad} on a tensor of {n} elements."))
     return getitem(input.reshape(-1), index)
 
 
@@ -1480,13 +1464,9 @@ def _advanced(shape, index):
             if it.dtype.category != 1:
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
-            iv = it._v
-            if not hasattr(iv, "aval") or not isinstance(iv, __import__("jax").core.Tracer):
-                a = np.asarray(iv)
-                if a.size and (a.max() >= shape[dim] or a.min() < -shape[dim]):
-                    bad = a.max() if a.max() >= shape[dim] else a.min()
-                    raise IndexError(f"index {bad} is out of bounds for dimension {dim} with "
-                                     f"size {shape[dim]}")
+            n, d_ = shape[dim], dim
+            _checks.first_bad(it._v, _checks.outside(-n, n), lambda bad: IndexError(
+                f"index {bad} is out of bounds for dimension {d_} with size {n}"))
             spec.append("a")
             arrays.append(it)
             dim += 1

@@ -20,7 +20,9 @@ from __future__ import annotations
 import functools
 import pickle
 
-from . import _trace
+import numpy as np
+
+from . import _checks, _trace
 from ._autograd_core import GRAD
 from ._ops.registry import Op
 from ._tensor import _new, _set_root, call
@@ -80,6 +82,10 @@ class _Traced:
         outs = call(op, (*leaves, *boxes), ())
         if not isinstance(outs, tuple):
             outs = (outs,)
+        if info["checks"] is not None:  # index checks made inside the program (_checks.py)
+            flags, values = outs[-2:]
+            outs = outs[:-2]
+            info["checks"].raise_first(np.asarray(flags._v), values._v)
         n_user = info["n_user"]
         written = [boxes[i] for i in info["changed"]]
         if written:
@@ -106,13 +112,17 @@ class _Traced:
                 with _trace.Swap(boxes, views) as sw:
                     sw.lift(states)
                     args, kwargs = _trace.rebuild(spec, [_new(a) for a in ins])
-                    result = fn(*args, **kwargs)
+                    with _checks.collecting() as col:
+                        result = fn(*args, **kwargs)
                     out_leaves = []
                     tree = _trace.flatten(result, out_leaves)
                     changed = sw.changed()
                     info["tree"], info["changed"], info["n_user"] = tree, changed, len(out_leaves)
+                    flags, values = col.outputs()
+                    info["checks"] = None if flags is None else col
                     return (tuple(t._v for t in out_leaves)
-                            + tuple(boxes[i]._data for i in changed))
+                            + tuple(boxes[i]._data for i in changed)
+                            + (() if flags is None else (flags, values)))
             except RuntimeError as e:
                 if "needs a concrete value" in str(e):
                     raise RuntimeError(

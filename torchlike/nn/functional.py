@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .. import _creation as _C
+from .. import _checks
 from .. import _functions as _F
 from .._autograd_core import GRAD, no_grad
 from .._ops import nn as _nn_ops  # noqa: F401  (registers the nn ops)
@@ -539,24 +540,14 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 
 def _check_index_range(idx, n, what="index"):
-    v = idx._v
-    if _is_tracer(v) or v.size == 0:
-        return
-    a = np.asarray(v)
-    bad = a[(a < -n) | (a >= n)] if what == "index" else a[(a < 0) | (a >= n)]
-    if bad.size:
-        raise IndexError("index out of range in self")
+    lo = -n if what == "index" else 0
+    _checks.first_bad(idx._v, _checks.outside(lo, n),
+                      lambda _: IndexError("index out of range in self"))
 
 
 def _check_bag_range(idx, n):
-    v = idx._v
-    if _is_tracer(v) or v.size == 0:
-        return
-    a = np.asarray(v).reshape(-1)
-    bad = np.flatnonzero((a < 0) | (a >= n))
-    if bad.size:
-        raise RuntimeError(f"Index {bad[0]} of input takes value {a[bad[0]]} which is not in "
-                           f"the valid range [0, {n})")
+    _checks.first_bad(idx._v, _checks.outside(0, n), _checks.at(lambda i, bad: RuntimeError(
+        f"Index {i} of input takes value {bad} which is not in the valid range [0, {n})")))
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -886,12 +877,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if weight is not None and weight.numel() != c:
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
-    tv = target._v
-    if not _is_tracer(tv) and tv.size:
-        a = np.asarray(tv)
-        bad = a[(a != ignore_index) & ((a < 0) | (a >= c))]
-        if bad.size:
-            raise IndexError(f"Target {bad.reshape(-1)[0]} is out of bounds.")
+    _checks.first_bad(target._v, lambda a: (a != ignore_index) & ((a < 0) | (a >= c)),
+                      lambda bad: IndexError(f"Target {bad} is out of bounds."))
     return call(T["nll_loss"], (input, target, weight), (reduction, _int(ignore_index),
                                                         input.dim()))
 
