@@ -1405,20 +1405,23 @@ def _index_items(index):
 
 
 def getitem(t, index):
-    index = _index_items(index)
+    """``t[index]``: PyTorch's indexing rules are in _indexing.py; the basic part ends here."""
+    from ._indexing import getitem as _getitem
+    return _getitem(t, index)
+
+
+def getitem_basic(t, index):
+    """A basic index (ints, slices, None; no Ellipsis) as a view of t."""
     v = t._v
     parsed = S.parse_basic_index(v.shape, index)
-    if parsed is not None:
-        spec, starts, name = parsed
-        meta = t._meta_or_root()
-        if not spec:
-            return call(T["alias"], (t,), ())
-        r = call(T["basic_index"], (t,) + starts, (spec, name))
-        root = t._base if t._base is not None else t
-        r._base, r._meta, r._vsync = root, S._basic_meta(meta, spec, starts), root._ver
-        return r
-    spec, arrays = _advanced(v.shape, index)
-    return call(T["index"], (t,) + tuple(arrays), (spec,))
+    spec, starts, name = parsed
+    meta = t._meta_or_root()
+    if not spec:
+        return call(T["alias"], (t,), ())
+    r = call(T["basic_index"], (t,) + starts, (spec, name))
+    root = t._base if t._base is not None else t
+    r._base, r._meta, r._vsync = root, S._basic_meta(meta, spec, starts), root._ver
+    return r
 
 
 def _advanced(shape, index):
@@ -1481,19 +1484,8 @@ def _advanced(shape, index):
 
 
 def setitem(t, index, value):
-    index = _index_items(index)
-    value = _t(value)
-    parsed = S.parse_basic_index(t._v.shape, index)
-    if parsed is not None:
-        target = getitem(t, index)
-        check_inplace(target)
-        commit(target, call(T["copy_from"], (target, value), ()))
-        return
-    check_inplace(t)
-    spec, arrays = _advanced(t._v.shape, index)
-    if isinstance(value, Tensor) and value.dtype is not t.dtype:
-        value = value.to(t.dtype)
-    commit(t, call(T["index_put"], (t, value) + tuple(arrays), (spec, False)))
+    from ._indexing import setitem as _setitem
+    _setitem(t, index, value)
 
 
 def index_put(input, indices, values, accumulate=False):
