@@ -24,6 +24,7 @@ from ._info import finfo, iinfo  # noqa: E402,F401
 from ._autograd_core import (enable_grad, inference_mode, is_grad_enabled,  # noqa: E402,F401
                              is_inference_mode_enabled, no_grad, set_grad_enabled)
 from ._functions import *  # noqa: E402,F401,F403
+from ._math_tail import *  # noqa: E402,F401,F403
 from ._functions import (abs, all, any, max, min, pow, round, sum)  # noqa: E402,F401
 from . import _methods  # noqa: E402,F401
 from ._creation import (arange, as_tensor, asarray, bernoulli, empty, empty_like,  # noqa: E402,F401
@@ -35,6 +36,7 @@ from ._random import (Generator, default_generator, get_rng_state, initial_seed,
                       manual_seed, seed, set_rng_state)
 from . import autograd  # noqa: E402,F401
 from . import linalg, cuda, accelerator, random, backends  # noqa: E402,F401
+from . import fft, special  # noqa: E402,F401
 from . import func  # noqa: E402,F401
 from . import sparse, distributions, jit, distributed, multiprocessing, hub, onnx  # noqa: E402,F401,E501
 from .sparse import sparse_coo_tensor, sparse_coo  # noqa: E402,F401
@@ -44,6 +46,14 @@ from . import serialization, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
 from . import export  # noqa: E402,F401
 from . import functional  # noqa: E402,F401
+from . import amp  # noqa: E402,F401
+from .amp import autocast  # noqa: E402,F401
+from .amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled,  # noqa: E402,F401
+                                get_autocast_dtype, set_autocast_dtype, is_autocast_cpu_enabled,
+                                get_autocast_cpu_dtype, get_autocast_gpu_dtype,
+                                clear_autocast_cache, is_autocast_cache_enabled,
+                                set_autocast_cache_enabled, autocast_increment_nesting,
+                                autocast_decrement_nesting)
 
 _methods._generate_inplace()  # in-place forms of the methods the modules above added
 

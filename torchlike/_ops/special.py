@@ -1,0 +1,112 @@
+"""torch.special and torch.fft kernels. Gradients are jax.vjp of these functions; where
+PyTorch's derivative differs from jax's default the function is written so that its
+derivative is PyTorch's. Ops PyTorch does not differentiate (the Bessel functions of
+the first kind, gammainc in its first argument...) are registered `differentiable=False`."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.special as jss
+
+from .registry import defop
+
+
+def _unary(name, f, grad=None, differentiable=True):
+    defop(name, promote="float", grad=grad, differentiable=differentiable)(f)
+
+
+# --------------------------------------------------------------------------- torch.special
+
+_unary("special_i0", jss.i0, grad="I0Backward0")
+_unary("special_i0e", jss.i0e, grad="SpecialI0EBackward0")
+_unary("special_i1", jss.i1, grad="SpecialI1Backward0")
+_unary("special_i1e", jss.i1e, grad="SpecialI1EBackward0")
+_unary("special_ndtr", jss.ndtr, grad="SpecialNdtrBackward0")
+_unary("special_ndtri", jss.ndtri, grad="SpecialNdtriBackward0")
+_unary("special_log_ndtr", jss.log_ndtr, grad="SpecialLogNdtrBackward0")
+_unary("special_erfcx", jss.erfcx, grad="SpecialErfcxBackward0")
+_unary("special_entr", jss.entr, grad="SpecialEntrBackward0")
+
+
+def _bessel_j(v):
+    def f(x):
+        a = jnp.abs(x)
+        r = jss.bessel_jn(a, v=v, n_iter=60)[v]
+        r = jnp.where(a == 0, 1.0 if v == 0 else 0.0, r).astype(x.dtype)
+        return r if v == 0 else jnp.sign(x) * r       # j1 is odd
+    return f
+
+
+_unary("special_bessel_j0", _bessel_j(0), differentiable=False)
+_unary("special_bessel_j1", _bessel_j(1), differentiable=False)
+_unary("special_modified_bessel_i0", jss.i0, differentiable=False)
+_unary("special_modified_bessel_i1", jss.i1, differentiable=False)
+
+
+def _spherical_j0(x):
+    safe = jnp.where(x == 0, jnp.ones_like(x), x)
+    return jnp.where(x == 0, jnp.ones_like(x), jnp.sin(safe) / safe)
+
+
+_unary("special_spherical_bessel_j0", _spherical_j0, differentiable=False)
+
+
+@defop(n_in=2, promote="float", grad="XlogyBackward0")
+def xlogy(x, y):
+    return jss.xlogy(x, y)
+
+
+@defop(n_in=2, promote="float", grad="SpecialXlog1PyBackward0")
+def special_xlog1py(x, y):
+    return jss.xlog1py(x, y)
+
+
+@defop(n_in=2, promote="float", grad="SpecialZetaBackward0")
+def special_zeta(x, q):
+    return jss.zeta(x, q)
+
+
+def _gammainc(upper):
+    def f(a, x):
+        a = jax.lax.stop_gradient(a)    # PyTorch does not differentiate in `a`
+        return jss.gammaincc(a, x) if upper else jss.gammainc(a, x)
+    return f
+
+
+defop("igamma", n_in=2, promote="float", grad="IgammaBackward0")(_gammainc(False))
+defop("igammac", n_in=2, promote="float", grad="IgammacBackward0")(_gammainc(True))
+
+
+@defop(promote="float", grad="MvlgammaBackward0")
+def mvlgamma(x, p):
+    return jss.multigammaln(x, p)
+
+
+# ------------------------------------------------------------------------------- torch.fft
+# `dim` arrives as a tuple of non-negative ints, `s` as a tuple (or None), `norm` as a string.
+
+
+@defop(promote="float", saves="none", grad="FftC2CBackward0")
+def fft_c2c(x, s, dim, norm, forward):
+    x = x if jnp.iscomplexobj(x) else x.astype(jnp.result_type(x.dtype, jnp.complex64))
+    return (jnp.fft.fftn if forward else jnp.fft.ifftn)(x, s=s, axes=dim, norm=norm)
+
+
+@defop(promote="float", saves="none", grad="FftR2CBackward0")
+def fft_r2c(x, s, dim, norm, onesided, forward):
+    r = jnp.fft.rfftn(x, s=s, axes=dim, norm=norm) if onesided else \
+        jnp.fft.fftn(x.astype(jnp.result_type(x.dtype, jnp.complex64)), s=s, axes=dim,
+                     norm=norm)
+    return r if forward else jnp.conj(r)
+
+
+@defop(promote="float", saves="none", grad="FftC2RBackward0")
+def fft_c2r(x, s, dim, norm, conj):
+    x = x if jnp.iscomplexobj(x) else x.astype(jnp.result_type(x.dtype, jnp.complex64))
+    return jnp.fft.irfftn(jnp.conj(x) if conj else x, s=s, axes=dim, norm=norm)
+
+
+@defop(promote="same", saves="none", grad="RollBackward0")
+def fftshift(x, dim, inverse):
+    f = jnp.fft.ifftshift if inverse else jnp.fft.fftshift
+    return f(x, axes=dim)
