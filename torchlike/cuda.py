@@ -83,3 +83,51 @@ def FloatTensor(*args):
         raise AssertionError("Torch not compiled with CUDA enabled")
     from . import FloatTensor as F
     return F(*args).cuda()
+
+
+# ----------------------------------------------------------------- torch.cuda.amp (deprecated)
+def _make_amp_module():
+    import sys
+    import types
+    import warnings
+
+    from . import _dtype
+    from .amp import autocast_mode as _am, grad_scaler as _gs
+
+    class autocast(_am.autocast):
+        """`torch.cuda.amp.autocast(args...)`: `torch.amp.autocast('cuda', args...)`."""
+
+        def __init__(self, enabled=True, dtype=_dtype.float16, cache_enabled=True):
+            warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
+                          "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning,
+                          stacklevel=2)
+            super().__init__("cuda", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
+
+    class GradScaler(_gs.GradScaler):
+        """`torch.cuda.amp.GradScaler(args...)`: `torch.amp.GradScaler('cuda', args...)`."""
+
+        def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
+                     growth_interval=2000, enabled=True):
+            warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
+                          "`torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning,
+                          stacklevel=2)
+            super().__init__("cuda", init_scale=init_scale, growth_factor=growth_factor,
+                             backoff_factor=backoff_factor, growth_interval=growth_interval,
+                             enabled=enabled)
+
+    def custom_fwd(fwd=None, *, cast_inputs=None):
+        return _am.custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+    def custom_bwd(bwd=None):
+        return _am.custom_bwd(bwd, device_type="cuda")
+
+    mod = types.ModuleType(__name__ + ".amp", "torch.cuda.amp: deprecated aliases of torch.amp")
+    for name, obj in (("autocast", autocast), ("GradScaler", GradScaler),
+                      ("custom_fwd", custom_fwd), ("custom_bwd", custom_bwd)):
+        obj.__module__, obj.__qualname__ = mod.__name__, name
+        setattr(mod, name, obj)
+    sys.modules[mod.__name__] = mod
+    return mod
+
+
+amp = _make_amp_module()

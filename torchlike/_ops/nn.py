@@ -902,3 +902,33 @@ def rnn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode, reverse):
     if mode == "LSTM":
         return out, carry[0], carry[1]
     return out, carry[0], carry[0]
+
+
+@defop(n_in=9, promote=None, grad=lambda mode, reverse: {
+    "LSTM": "MkldnnRnnLayerBackward0", "GRU": "StackBackward0"}.get(mode, "StackBackward0"))
+def rnn_layer_ex(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, mode, reverse):
+    """`rnn_layer` with an LSTM projection `w_hr` (P, H) (h = (o * tanh(c)) @ w_hr.T, PyTorch's
+    proj_size) and a (T, B) bool `mask` for packed batches: where the mask is False the state
+    is carried through unchanged and the output is 0 (a sequence's padding after its end; for
+    the reverse direction the state stays h0 until its last real step). Either may be None."""
+    gi = jnp.einsum("tbi,gi->tbg", x, w_ih)
+    if b_ih is not None:
+        gi = gi + b_ih
+    step = _cell(mode)
+    carry = (h0, c0) if mode == "LSTM" else (h0,)
+    if mask is None:
+        mask = jnp.ones(x.shape[:2], bool)
+
+    def body(cr, inp):
+        g, m = inp
+        new, _ = step(cr, g, w_hh, b_hh)
+        if w_hr is not None:
+            new = (new[0] @ w_hr.T, new[1])
+        m = m[:, None]
+        new = tuple(jnp.where(m, a, b) for a, b in zip(new, cr))
+        return new, jnp.where(m, new[0], jnp.zeros_like(new[0]))
+
+    carry, out = lax.scan(body, carry, (gi, mask), reverse=reverse)
+    if mode == "LSTM":
+        return out, carry[0], carry[1]
+    return out, carry[0], carry[0]

@@ -10,7 +10,7 @@ import warnings
 from ... import _creation as C
 from ... import _functions as _F
 from ..._ops.registry import TABLE as T
-from ..._tensor import call
+from ..._ops.registry import call
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -51,8 +51,11 @@ class RNNBase(Module):
             raise ValueError("hidden_size must be greater than zero")
         if num_layers <= 0:
             raise ValueError("num_layers must be greater than zero")
-        if proj_size != 0:
-            raise NotImplementedError("torchlike's LSTM does not support proj_size yet")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
         if dropout > 0 and num_layers == 1:
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
                           "non-zero dropout expects num_layers greater than 1, but got "
@@ -62,16 +65,23 @@ class RNNBase(Module):
         self._all_weights = []
         for layer in range(num_layers):
             for direction in range(num_directions):
-                layer_input_size = input_size if layer == 0 else hidden_size * num_directions
+                real_hidden_size = proj_size if proj_size > 0 else hidden_size
+                layer_input_size = (input_size if layer == 0
+                                    else real_hidden_size * num_directions)
                 w_ih = Parameter(empty(gate_size, layer_input_size, device=device, dtype=dtype))
-                w_hh = Parameter(empty(gate_size, hidden_size, device=device, dtype=dtype))
+                w_hh = Parameter(empty(gate_size, real_hidden_size, device=device, dtype=dtype))
                 b_ih = Parameter(empty(gate_size, device=device, dtype=dtype))
                 b_hh = Parameter(empty(gate_size, device=device, dtype=dtype))
                 layer_params = (w_ih, w_hh, b_ih, b_hh) if bias else (w_ih, w_hh)
+                if proj_size > 0:
+                    layer_params += (Parameter(empty(proj_size, hidden_size, device=device,
+                                                     dtype=dtype)),)
                 suffix = "_reverse" if direction == 1 else ""
                 param_names = ["weight_ih_l{}{}", "weight_hh_l{}{}"]
                 if bias:
                     param_names += ["bias_ih_l{}{}", "bias_hh_l{}{}"]
+                if proj_size > 0:
+                    param_names += ["weight_hr_l{}{}"]
                 param_names = [x.format(layer, suffix) for x in param_names]
                 for name, param in zip(param_names, layer_params):
                     setattr(self, name, param)
@@ -112,8 +122,10 @@ class RNNBase(Module):
             s += ", bidirectional={bidirectional}"
         return s.format(**self.__dict__)
 
-    def _run(self, input, hx, cx):
-        """input: (T, B, I); hx, cx: (L*D, B, H). Returns out (T, B, D*H), h_n, c_n."""
+    def _run(self, input, hx, cx, mask=None):
+        """input: (T, B, I); hx: (L*D, B, H or P), cx: (L*D, B, H); mask: (T, B) bool for a
+        packed batch (False past a sequence's end) or None. Returns out (T, B, D*(H or P)),
+        h_n, c_n."""
         nd = 2 if self.bidirectional else 1
         layer_in = input
         hs, cs = [], []
@@ -128,8 +140,14 @@ class RNNBase(Module):
                 idx = layer * nd + d
                 h0 = hx[idx]
                 c0 = cx[idx] if cx is not None else None
-                out, h, c = call(T["rnn_layer"], (layer_in, h0, c0, w_ih, w_hh, b_ih, b_hh),
-                                 (self.mode, d == 1))
+                w_hr = (getattr(self, f"weight_hr_l{layer}{suffix}") if self.proj_size > 0
+                        else None)
+                if w_hr is None and mask is None:
+                    out, h, c = call(T["rnn_layer"], (layer_in, h0, c0, w_ih, w_hh, b_ih, b_hh),
+                                     (self.mode, d == 1))
+                else:
+                    out, h, c = call(T["rnn_layer_ex"], (layer_in, h0, c0, w_ih, w_hh, b_ih,
+                                                         b_hh, w_hr, mask), (self.mode, d == 1))
                 outs.append(out)
                 hs.append(h)
                 cs.append(c)
@@ -140,11 +158,39 @@ class RNNBase(Module):
         c_n = _F.stack(cs, 0) if cx is not None else None
         return layer_in, h_n, c_n
 
+    def _check_dtype(self, input):
+        from ...amp.autocast_mode import _is_any_autocast_enabled
+        w = self._flat_weights[0]
+        if input.dtype != w.dtype and not _is_any_autocast_enabled():
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
+                             f"({w.dtype}). Convert input: input.to({w.dtype}), or convert "
+                             f"model: model.to({input.dtype})")
+
+    def _unpack(self, input):
+        """A PackedSequence's data as a padded (T, B, I) batch in the caller's batch order, with
+        the (T, B) mask of real steps; None for any other input."""
+        from ..utils.rnn import PackedSequence, pad_packed_sequence
+        if not isinstance(input, PackedSequence):
+            return None
+        self._check_dtype(input.data)
+        if input.data.dim() != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {input.data.dim()}")
+        if input.data.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {input.data.shape[-1]}")
+        x, lengths = pad_packed_sequence(input)
+        import jax.numpy as jnp
+        import numpy as np
+        from ..._tensor import _new
+        lens = np.asarray(lengths._v)
+        mask = _new(jnp.asarray(np.arange(x.shape[0])[:, None] < lens[None, :]))
+        return x, mask
+
+    def _repack(self, out, packed):
+        from ..utils.rnn import _pack_like
+        return _pack_like(out, packed)
+
     def _prepare(self, input, hx, is_lstm):
-        from ..utils.rnn import PackedSequence
-        if isinstance(input, PackedSequence):
-            raise NotImplementedError("torchlike's RNNs do not accept PackedSequence yet; pad "
-                                      "the batch (nn.utils.rnn.pad_packed_sequence)")
         if input.dim() not in (2, 3):
             raise ValueError(f"{self.mode if self.mode in ('LSTM', 'GRU') else 'RNN'}: Expected "
                              f"input to be 2D or 3D, got {input.dim()}D tensor instead")
@@ -152,15 +198,17 @@ class RNNBase(Module):
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
+        self._check_dtype(input)
         x = input if batched else input.unsqueeze(1)
         if batched and self.batch_first:
             x = x.transpose(0, 1)
         return x, batched
 
-    def _hidden(self, hx, x, batched, name="hx"):
+    def _hidden(self, hx, x, batched, name="hx", size=None,
+                msg="Expected hidden size {}, got {}"):
         nd = 2 if self.bidirectional else 1
         b = x.shape[1]
-        shape = (self.num_layers * nd, b, self.hidden_size)
+        shape = (self.num_layers * nd, b, size or self.hidden_size)
         if hx is None:
             return C.zeros(*shape, dtype=x.dtype, device=x.device)
         if not batched:
@@ -172,7 +220,7 @@ class RNNBase(Module):
             raise RuntimeError(f"For batched 3-D input, {name} should also be 3-D but got "
                                f"{hx.dim()}-D tensor")
         if tuple(hx.shape) != shape:
-            raise RuntimeError(f"Expected hidden size {shape}, got {list(hx.shape)}")
+            raise RuntimeError(msg.format(shape, list(hx.shape)))
         return hx
 
     def _finish(self, out, batched):
@@ -183,6 +231,14 @@ class RNNBase(Module):
         return out
 
     def forward(self, input, hx=None):
+        packed = self._unpack(input)
+        if packed is not None:
+            x, mask = packed
+            if hx is not None and hx.dim() != 3:
+                raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got "
+                                   f"{hx.dim()}-D tensor")
+            out, h_n, _ = self._run(x, self._hidden(hx, x, True), None, mask)
+            return self._repack(out, input), h_n
         x, batched = self._prepare(input, hx, False)
         h0 = self._hidden(hx, x, batched)
         out, h_n, _ = self._run(x, h0, None)
@@ -213,16 +269,26 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def forward(self, input, hx=None):
-        x, batched = self._prepare(input, hx, True)
+        packed = self._unpack(input)
+        if packed is not None:
+            x, mask = packed
+            batched = True
+        else:
+            x, batched = self._prepare(input, hx, True)
+            mask = None
+        hsize = self.proj_size or self.hidden_size
         if hx is None:
-            h0 = self._hidden(None, x, batched)
+            h0 = self._hidden(None, x, batched, size=hsize)
             c0 = self._hidden(None, x, batched)
         else:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise RuntimeError("LSTM expects hx to be a tuple (h_0, c_0)")
-            h0 = self._hidden(hx[0], x, batched)
-            c0 = self._hidden(hx[1], x, batched, "cx")
-        out, h_n, c_n = self._run(x, h0, c0)
+            h0 = self._hidden(hx[0], x, batched, size=hsize,
+                              msg="Expected hidden[0] size {}, got {}")
+            c0 = self._hidden(hx[1], x, batched, "cx", msg="Expected hidden[1] size {}, got {}")
+        out, h_n, c_n = self._run(x, h0, c0, mask)
+        if packed is not None:
+            return self._repack(out, input), (h_n, c_n)
         if not batched:
             h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
         return self._finish(out, batched), (h_n, c_n)
