@@ -23,6 +23,12 @@ from jax._src import core as _jcore
 
 _local = threading.local()
 
+# Under torchlike.compile: True (the default) checks inside the program as above; False leaves
+# a compiled step unchecked (JAX clamps out-of-range indices: silent wrong numbers), for
+# measuring the checks' cost (benchmarks/checked_compile.py). Read when a step is traced, so it
+# applies to programs compiled after it is set.
+COMPILED = True
+
 
 class Collector:
     """The checks recorded while one compiled step is traced."""
@@ -98,7 +104,7 @@ def first_bad(v, mask, make_error):
     step. An empty `v` passes."""
     if isinstance(v, jax_core.Tracer):
         col = _active()
-        if col is not None and col.owns(v) and v.size:
+        if COMPILED and col is not None and col.owns(v) and v.size:
             import jax.numpy as jnp
             a = v.reshape(-1)
             m = mask(a)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import builtins
 import functools
 import math
+import os
 import warnings
 
 import jax
@@ -37,6 +38,55 @@ def _size(args, kw=None):
                                f"{list(args)}")
         out.append(int(a))
     return tuple(out)
+
+
+_INT64_MAX = 2 ** 63 - 1
+_LIMIT = []
+
+
+def _memory_limit():
+    """The most bytes one allocation may ask for: the device's limit, or on CPU the machine's
+    memory and swap (what Linux's default overcommit refuses beyond)."""
+    if not _LIMIT:
+        limit = None
+        dev = jax.devices()[0]
+        if dev.platform != "cpu":
+            limit = (dev.memory_stats() or {}).get("bytes_limit")
+        else:
+            try:
+                with open("/proc/meminfo") as f:
+                    info = dict(line.split(":", 1) for line in f)
+                limit = sum(int(info[k].split()[0]) * 1024 for k in ("MemTotal", "SwapTotal"))
+            except (OSError, KeyError, ValueError):
+                try:
+                    limit = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+                except (ValueError, OSError, AttributeError):
+                    limit = None
+        _LIMIT.append(limit)
+    return _LIMIT[0]
+
+
+def _check_alloc(shape, dtype):
+    """PyTorch's errors for a tensor too large to exist (RuntimeError, never an abort inside
+    XLA or a deferred error): the size in bytes overflows int64, or exceeds the memory there is
+    (PyTorch's allocator error, raised before anything is allocated)."""
+    n = 1
+    for s in shape:
+        n *= s
+        if n > _INT64_MAX:
+            break
+    n *= np.dtype(getattr(dtype, "np", dtype)).itemsize
+    if n > _INT64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+    limit = _memory_limit()
+    if limit is not None and n > limit:
+        if jax.devices()[0].platform == "cpu":
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator:"
+                               f" can't allocate memory: you tried to allocate {n} bytes. Error "
+                               "code 12 (Cannot allocate memory)")
+        raise RuntimeError(f"out of memory: tried to allocate {n} bytes on "
+                           f"{jax.devices()[0].platform}; the device holds {limit} bytes")
+    return tuple(shape)
 
 
 def _finish(v, device, requires_grad, dtype=None):
@@ -161,16 +211,29 @@ def _dt(dtype, default=None):
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, **kw):
-    return _finish(_host(np.zeros(_size(size, kw), _dt(dtype).np)), device, requires_grad)
+    try:
+        shape = _size(size, kw)
+    except RuntimeError as e:
+        if "negative dimension" in str(e):
+            raise RuntimeError("zeros: Dimension size must be non-negative.") from None
+        raise
+    return _zeros(shape, dtype, device, requires_grad)
+
+
+def _zeros(shape, dtype, device, requires_grad):
+    d = _dt(dtype)
+    return _finish(_host(np.zeros(_check_alloc(shape, d), d.np)), device, requires_grad)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, **kw):
-    return _finish(_host(np.ones(_size(size, kw), _dt(dtype).np)), device, requires_grad)
+    d = _dt(dtype)
+    return _finish(_host(np.ones(_check_alloc(_size(size, kw), d), d.np)), device,
+                   requires_grad)
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None, **kw):
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad, **kw)
+    return _zeros(_size(size, kw), dtype, device, requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
@@ -178,11 +241,14 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = _dt(dtype, D.scalar_dtype(fill_value))
-    return _finish(_host(np.full(_size((size,)), fill_value, d.np)), device, requires_grad)
+    return _finish(_host(np.full(_check_alloc(_size((size,)), d), fill_value, d.np)), device,
+                   requires_grad)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    return _finish(_host(np.eye(n, m, dtype=_dt(dtype).np)), device, requires_grad)
+    d = _dt(dtype)
+    _check_alloc(_size((n, n if m is None else m)), d)
+    return _finish(_host(np.eye(n, m, dtype=d.np)), device, requires_grad)
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
@@ -195,6 +261,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     isfloat = builtins.any(isinstance(v, float) for v in vals)
     d = _dt(dtype, D.get_default_dtype() if isfloat else D.int64)
     n = max(math.ceil((vals[1] - vals[0]) / vals[2]), 0)
+    _check_alloc((n,), d)
     v = vals[0] + np.arange(n, dtype=np.float64 if isfloat or d.is_floating_point
                             else np.int64) * vals[2]
     return _finish(_host(np.asarray(v, d.np)), device, requires_grad)
@@ -216,6 +283,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     d = _dt(dtype)
     if int(steps) < 0:
         raise RuntimeError("number of steps must be non-negative")
+    _check_alloc((int(steps),), d)
     v = np.linspace(float(start), float(end), int(steps))
     return _finish(_host(np.asarray(v, d.np)), device, requires_grad)
 
@@ -280,6 +348,7 @@ def _tnames(d):
 
 
 def _rand_sample(kind, shape, d, generator, *params):
+    _check_alloc(shape, d)
     key = gen(generator).next_key()
     return _sample(key, kind, shape, d.np, *params)
 
@@ -351,7 +420,56 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     return _new(jax.random.bernoulli(key, probs).astype(input._v.dtype))
 
 
+def _check_multinomial(input, n, replacement):
+    """PyTorch's checks, in its order (aten's multinomial and its CPU kernel)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"multinomial(): argument 'num_samples' (position 2) must be int, not "
+                        f"{type(n).__name__}")
+    if not 1 <= input.dim() <= 2:
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not input.dtype.is_floating_point:
+        names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                 "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                 "complex128": "ComplexDouble"}
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{names.get(input.dtype.name, input.dtype.name)}")
+    if n <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    k = input.shape[-1]
+    if not replacement and n > k:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    if k > 2 ** 24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    v = input._v
+    if isinstance(v, jax.core.Tracer) or input.numel() == 0:
+        if k == 0 and replacement and n > 1:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as "
+                               "the operation has no identity.")
+        return
+    a = np.asarray(v, dtype=np.float64).reshape(-1, k)
+    if not replacement or n == 1:
+        if not (a.max() < np.inf and a.min() >= 0):
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if (a.sum(-1) == 0).any():
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        return
+    for row in a:
+        bad = np.flatnonzero(~((row >= 0) & np.isfinite(row)))
+        if bad.size:
+            raise RuntimeError("invalid multinomial distribution (encountering probability "
+                               + ("entry < 0)" if not row[bad[0]] >= 0
+                                  else "entry = infinity or NaN)"))
+        if not row.sum() > 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+
+
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    _check_multinomial(input, num_samples, replacement)
+    num_samples = int(num_samples)
+    _check_alloc(tuple(input.shape[:-1]) + (num_samples,), D.int64)
+    if input.numel() == 0:
+        return _new(jnp.zeros(tuple(input.shape[:-1]) + (num_samples,), jnp.int64))
     key = gen(generator).next_key()
     p = input._v
     logits = jnp.log(p / p.sum(-1, keepdims=True))

@@ -947,6 +947,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             weight
     if target.dtype is not input.dtype:
         target = target.to(input.dtype)
+    for name, t in (("input", input), ("target", target)):  # NaN is outside [0, 1] too
+        _checks.first_bad(t._v, lambda a: ~((a >= 0) & (a <= 1)),
+                          lambda _, name=name: RuntimeError(
+                              f"all elements of {name} should be between 0 and 1"))
     return call(T["binary_cross_entropy"], (input, target, weight), (reduction,))
 
 
