@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _checks
 from . import _dtype as D
 from ._ops import shape as S
 from ._ops.registry import TABLE as T, call, check_inplace, commit
@@ -250,9 +251,11 @@ def _arrays(s1, adv):
         # (counting from 0 among the index tensors) at each: the first failure is reported
         bad_at = []
         for j, (a, d) in enumerate(zip(arrays, dims)):
-            if not _concrete_value(a):
-                continue
             n = s1[d]
+            if not _concrete_value(a):  # traced by torchlike.compile: raised after the step
+                _checks.first_bad(a._v, _checks.outside(-n, n), lambda v, j=j, n=n: IndexError(
+                    f"index {v} is out of bounds for dimension {j} with size {n}"))
+                continue
             x = np.broadcast_to(np.asarray(a._v), bshape).reshape(-1)
             bad = np.nonzero((x >= n) | (x < -n))[0]
             if bad.size:
