@@ -14,12 +14,14 @@ dataset, as with PyTorch's non-persistent workers), and are terminated at exit.
 from __future__ import annotations
 
 import atexit
+import collections
 import itertools
 import multiprocessing.connection as mpc
 import os
 import pickle
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
@@ -405,19 +407,44 @@ def _shutdown_all_workers():
     _POOL.clear()
 
 
+def _new_lock(kind):
+    return threading.RLock() if kind == "rlock" else threading.Lock()
+
+
+# Locks cannot be pickled. A forked worker (PyTorch on Linux) gets a copy of each lock; these
+# spawned workers get a new, unlocked one in its place (a copy of a held lock could never be
+# released in the child anyway).
+_LOCKS = {type(threading.Lock()): (_new_lock, ("lock",)),
+          type(threading.RLock()): (_new_lock, ("rlock",))}
+
+
 def _dumps_objects(objs):
+    import copyreg
+    import io
+    buf = io.BytesIO()
     try:
         import cloudpickle
     except ImportError:
-        try:
-            return pickle.dumps(objs, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, AttributeError, TypeError) as e:
-            raise RuntimeError(
-                "DataLoader with num_workers > 0 sends the dataset, collate_fn and "
-                f"worker_init_fn to its worker processes by pickling them, which failed: {e}. "
-                "Install cloudpickle (lambdas and classes defined in the script then pickle by "
-                "value), define them in an importable module, or use num_workers=0.") from e
-    return cloudpickle.dumps(objs, protocol=pickle.HIGHEST_PROTOCOL)
+        cloudpickle = None
+    base = pickle.Pickler if cloudpickle is None else cloudpickle.CloudPickler
+    locks = {t: (lambda o, r=r: r) for t, r in _LOCKS.items()}
+
+    class Pickler(base):  # the C pickler reads dispatch_table from the class when created
+        dispatch_table = collections.ChainMap(locks, getattr(base, "dispatch_table",
+                                                             copyreg.dispatch_table))
+    try:
+        Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(objs)
+    except (pickle.PicklingError, AttributeError, TypeError) as e:
+        advice = ("define them in an importable module, or use num_workers=0" if cloudpickle
+                  else "install cloudpickle (lambdas and classes defined in the script then "
+                  "pickle by value), define them in an importable module, or use "
+                  "num_workers=0")
+        raise RuntimeError(
+            "DataLoader with num_workers > 0 starts its worker processes with spawn (a fresh "
+            "interpreter; fork is unsafe once XLA's threads run) and sends them the dataset, "
+            f"collate_fn and worker_init_fn pickled, which failed: {e}. Make them picklable "
+            f"(a __getstate__ that leaves out what cannot be pickled), {advice}.") from e
+    return buf.getvalue()
 
 
 class _MultiProcessingDataLoaderIter(_BaseIter):
@@ -449,8 +476,13 @@ class _MultiProcessingDataLoaderIter(_BaseIter):
 
     def _reset(self, loader):
         self._finish_epoch(release=False)
+        fresh = []
         for w in self._workers:
-            w.drain()
+            if not (w.alive() and w.drain()):
+                w.kill()
+                w = _Worker()
+            fresh.append(w)
+        self._workers = fresh
         super()._reset(loader)
         self._base_seed = _shared_seed(loader.generator)
         self._shutdown = False
@@ -491,6 +523,7 @@ class _MultiProcessingDataLoaderIter(_BaseIter):
                 raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(map(str, dead))}) "
                                    "exited unexpectedly")
             if self._timeout and time.monotonic() - start > self._timeout:
+                self._abandon(busy=[w for w in conns.values()])
                 raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
         for c in ready:
             wid = conns[c]
@@ -541,6 +574,13 @@ class _MultiProcessingDataLoaderIter(_BaseIter):
         except Exception:  # noqa: BLE001 - exception types that need other arguments
             err = RuntimeError(msg)
         raise err
+
+    def _abandon(self, busy):
+        """After a timeout: the workers still running a task are stopped (a later loader must
+        not wait for them to finish it), the others go back to the pool."""
+        for wid in busy:
+            self._workers[wid].kill()
+        self._finish_epoch()
 
     def _finish_epoch(self, release=True):
         if self._shutdown:

@@ -7,6 +7,9 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
            "WeightedRandomSampler", "BatchSampler"]
 
 
+_CHUNK = 4096  # indices RandomSampler(replacement=True) draws at once
+
+
 def _seed_from(generator=None):
     """A fresh 63-bit seed drawn from ``generator`` (the default generator when None)."""
     from ... import _creation
@@ -63,7 +66,14 @@ class RandomSampler(Sampler):
         else:
             generator = self.generator
         if self.replacement:
-            yield from _creation.randint(0, n, (self.num_samples,), generator=generator).tolist()
+            # lazily, a chunk at a time (num_samples may be far more than fits in memory).
+            # PyTorch draws 32 at a time; an eager draw costs ~1 ms here, so chunks are larger
+            c = _CHUNK
+            for _ in range(self.num_samples // c):
+                yield from _creation.randint(0, n, (c,), generator=generator).tolist()
+            if self.num_samples % c:
+                yield from _creation.randint(0, n, (self.num_samples % c,),
+                                             generator=generator).tolist()
         else:
             for _ in range(self.num_samples // n):
                 yield from _creation.randperm(n, generator=generator).tolist()
