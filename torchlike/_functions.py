@@ -499,6 +499,9 @@ def median(input, dim=None, keepdim=False):
 
 def _mm_check(a, b, name="mm"):
     if a.dtype is not b.dtype:
+        from .amp.autocast_mode import STATE
+        if STATE.on:        # inside torch.autocast the op casts its inputs (torchlike/amp)
+            return
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_tn(a.dtype).lower()} != {_tn(b.dtype).lower()}")
 

@@ -305,6 +305,12 @@ def _dot_general(x, y, dimension_numbers, preferred_element_type=None, **_):
     spec = f"{''.join(xs)},{''.join(ys)}->{''.join(batch + xfree + yfree)}"
     if preferred_element_type is not None and x.dtype != preferred_element_type:
         x, y = x.astype(preferred_element_type), y.astype(preferred_element_type)
+    if x.dtype.itemsize == 2 and x.dtype.kind == "f" or x.dtype.name == "bfloat16":
+        # NumPy's einsum has no bfloat16; XLA forms half-precision dots in float32 and
+        # rounds once, and so does this
+        dt = x.dtype
+        return np.einsum(spec, x.astype(np.float32), y.astype(np.float32),
+                         optimize=len(lc) > 0).astype(dt)
     return np.einsum(spec, x, y, optimize=len(lc) > 0)
 
 

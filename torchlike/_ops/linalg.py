@@ -41,14 +41,21 @@ def matmul(x, y):
 
 
 def _add_product(name, product):
-    """`beta * bias + alpha * product(x, y)`; with beta == 0 the bias is ignored (NaN too)."""
+    """`beta * bias + alpha * product(x, y)`; with beta == 0 the bias is ignored (NaN too).
+    In float16/bfloat16 the sum is formed in float32 and rounded once, as PyTorch's kernels do
+    (rounding the product first, then the sum, was one ulp off for a bfloat16 Linear)."""
     def f(bias, x, y, beta=1, alpha=1):
+        low = x.dtype if x.dtype in (jnp.bfloat16, jnp.float16) else None
+        if low is not None:
+            x, y, bias = x.astype(jnp.float32), y.astype(jnp.float32), bias.astype(jnp.float32)
         out = product(x, y)
         if alpha != 1:
             out = out * alpha
         if beta == 0:
-            return jnp.broadcast_to(out, jnp.broadcast_shapes(bias.shape, out.shape))
-        return out + (bias if beta == 1 else bias * beta)
+            out = jnp.broadcast_to(out, jnp.broadcast_shapes(bias.shape, out.shape))
+        else:
+            out = out + (bias if beta == 1 else bias * beta)
+        return out if low is None else out.astype(low)
     f.__name__ = name
     return defop(name, n_in=3, promote="same")(f)
 

@@ -106,9 +106,42 @@ class _State(threading.local):
 
     def refresh(self):
         self.on = any(self.enabled.values())
+        _sync_hook(self.on)
 
 
 STATE = _State()
+_ON_THREADS = set()          # threads with an enabled autocast
+_HOOK_LOCK = threading.Lock()
+
+
+def _hooks():
+    """The dispatch hook point (`HOOKS.pre`: `h(op, args, static) -> args or None`)."""
+    try:
+        from .. import _dispatch
+        return _dispatch.HOOKS
+    except (ImportError, AttributeError):
+        from .._ops import registry
+        return getattr(registry, "HOOKS", None)
+
+
+def _pre_hook(op, args, static):
+    if not STATE.on:
+        return None
+    r = autocast_cast(op.name, args)
+    return None if r is args else r
+
+
+def _sync_hook(on):
+    """Keep `_pre_hook` installed in dispatch while any thread has autocast enabled, so that
+    programs that never use autocast pay nothing."""
+    me = threading.get_ident()
+    with _HOOK_LOCK:
+        had = bool(_ON_THREADS)
+        (_ON_THREADS.add if on else _ON_THREADS.discard)(me)
+        if had != bool(_ON_THREADS):
+            h = _hooks()
+            if h is not None:
+                (h.add if _ON_THREADS else h.remove)("pre", _pre_hook)
 
 
 def _dev(device_type):
@@ -386,3 +419,21 @@ def custom_bwd(bwd=None, *, device_type):
                       dtype=args[0]._dtype):
             return bwd(*args, **kwargs)
     return decorate_bwd
+
+
+def fp32_under_autocast(fn):
+    """Decorator for composite functions that PyTorch's autocast runs in float32 although
+    torchlike builds them from several table ops (cross_entropy, l1_loss, kl_div, ...): their
+    float16/bfloat16 tensor arguments are cast to float32 first, as PyTorch casts at the
+    op's entry. One attribute read when autocast is off."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if STATE.on and STATE.enabled.get(_tensor_kind(args), False):
+            from .._tensor import Tensor
+            low = (D.float16, D.bfloat16)
+            args = tuple(_cast(a, D.float32) if isinstance(a, Tensor) and a.dtype in low
+                         else a for a in args)
+            kwargs = {k: (_cast(v, D.float32) if isinstance(v, Tensor) and v.dtype in low
+                          else v) for k, v in kwargs.items()}
+        return fn(*args, **kwargs)
+    return wrapper

@@ -224,7 +224,7 @@ class GradScaler:
                 grown = F.where(F.isfinite(grown), grown, _scale)
                 new_s = F.where(inf, _scale * self._backoff_factor,
                                 F.where(grow, grown, _scale))
-                new_t = F.where(inf | grow, F.zeros_like(tracker), tracker)
+                new_t = F.where(inf | grow, C.zeros_like(tracker), tracker)
                 _scale.copy_(new_s)
                 _growth_tracker.copy_(new_t)
         self._per_optimizer_states = defaultdict(_refresh_per_optimizer_state)

@@ -85,11 +85,23 @@ def _apply_reduction(loss, reduction):
 # ------------------------------------------------------------------------------- linear
 
 
+def _fp32_under_autocast(fn):
+    """PyTorch's autocast runs this function in float32 (torchlike/amp)."""
+    from ..amp.autocast_mode import fp32_under_autocast
+    return fp32_under_autocast(fn)
+
+
+def _autocast_on():
+    """Inside torch.autocast, ops cast mixed inputs themselves (torchlike/amp)."""
+    from ..amp.autocast_mode import STATE
+    return STATE.on
+
+
 def linear(input, weight, bias=None):
     if input.dim() == 0 or weight.dim() == 0:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
                            f"{input.dim()}D and {weight.dim()}D")
-    if input.dtype is not weight.dtype:
+    if input.dtype is not weight.dtype and not _autocast_on():
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_tn(input.dtype)}"
                            f" and {_tn(weight.dtype)}")
     in_f = input.shape[-1]
@@ -838,6 +850,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return call(T["mse_loss"], (input, target), (reduction,))
 
 
+@_fp32_under_autocast
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _check_same_size_warn(input, target)
     reduction = _reduction(size_average, reduce, reduction)
@@ -883,6 +896,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                                                         input.dim()))
 
 
+@_fp32_under_autocast
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     reduction = _reduction(size_average, reduce, reduction)
@@ -966,6 +980,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                 (reduction,))
 
 
+@_fp32_under_autocast
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     if size_average is not None or reduce is not None:
         reduction = _Reduction.legacy_get_string(size_average, reduce)
@@ -1010,6 +1025,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _apply_reduction(loss, reduction)
 
 
+@_fp32_under_autocast
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
                           reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
@@ -1026,6 +1042,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     return _apply_reduction(out, reduction)
 
 
+@_fp32_under_autocast
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
                         reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
@@ -1037,6 +1054,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     return _apply_reduction(out, reduction)
 
 
+@_fp32_under_autocast
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
                          reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
@@ -1070,6 +1088,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return call(T["multi_margin_loss"], (input, target, weight), (p, _float(margin), reduction))
 
 
+@_fp32_under_autocast
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
