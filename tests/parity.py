@@ -85,6 +85,7 @@ def run_case(torch, case):
                 w = np.cos(np.arange(o.numel()) + k).reshape(tuple(o.shape))
                 w = m.tensor(w, dtype=o.real.dtype if o.dtype.is_complex else o.dtype)
                 if o.dtype.is_complex:
+                    o = o.resolve_conj()
                     total = total + (m.view_as_real(o) * w.unsqueeze(-1)).sum()
                 else:
                     total = total + (o * w).sum()
