@@ -79,6 +79,10 @@ CASES = {
     "gather_int32_index": lambda m: m.gather(m.arange(3.0), 0, m.tensor([1], dtype=m.int32)),
     "float_to_int64_nonfinite": lambda m: m.tensor([NAN, INF, -INF, 1e20]).to(m.int64),
     "float_to_uint8_nonfinite": lambda m: m.tensor([NAN, INF, 300.0, -1.0]).to(m.uint8),
+    "int_pow_negative_exponent": lambda m: m.tensor([[5], [1], [0], [255]], dtype=m.uint8)
+    ** m.tensor([-2, -1, 0, 3], dtype=m.int32),
+    "int_pow_minus_one": lambda m: m.tensor([-1, -1, 2, -3]) ** m.tensor([-3, -2, -1, 2]),
+    "int_rpow_negative_exponent": lambda m: m.pow(3, m.tensor([-1, 2])),
     "zeros_negative": lambda m: m.zeros(2, -3),
     "empty_negative": lambda m: m.empty(-1),
 }

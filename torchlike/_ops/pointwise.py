@@ -74,10 +74,22 @@ def fmod(x, y):
     return jnp.fmod(x, y)
 
 
+def _int_power(x, y):
+    """Integer x ** y with PyTorch's values for a negative exponent (jnp.power returns
+    garbage there): 1 for x == 1, +-1 for x == -1 by the exponent's parity, else 0."""
+    if not jnp.issubdtype(jnp.result_type(y), jnp.signedinteger):
+        return jnp.power(x, y)
+    neg = y < 0
+    p = jnp.power(x, jnp.where(neg, 0, y))
+    odd = (y % 2) != 0
+    small = jnp.where(x == 1, 1, jnp.where(x == -1, jnp.where(odd, -1, 1), 0))
+    return jnp.where(neg, small.astype(p.dtype), p)
+
+
 def _power(x, y):
     """x ** y whose gradient is 0 where y == 0 (also at x == 0, where jnp.power's is NaN)."""
     if not jnp.issubdtype(jnp.result_type(x, y), jnp.inexact):
-        return jnp.power(x, y)
+        return _int_power(x, y)
     zero = y == 0
     return jnp.where(zero, jnp.ones_like(x), jnp.power(jnp.where(zero, jnp.ones_like(x), x), y))
 
@@ -110,6 +122,8 @@ def _pow_int(x, n):
 
 @defop("rpow", n_in=2, promote="same", saves="output", grad="PowBackward2")
 def _rpow(x, y):
+    if not jnp.issubdtype(jnp.result_type(x, y), jnp.inexact):
+        return _int_power(y, x)
     return jnp.power(y, x)
 
 
