@@ -47,6 +47,8 @@ from .serialization import load, save  # noqa: E402,F401
 from . import export  # noqa: E402,F401
 from . import functional  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
+from . import profiler  # noqa: E402,F401
+from .autograd import profiler as _autograd_profiler  # noqa: E402,F401
 from .amp import autocast  # noqa: E402,F401
 from .amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled,  # noqa: E402,F401
                                 get_autocast_dtype, set_autocast_dtype, is_autocast_cpu_enabled,
