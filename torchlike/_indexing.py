@@ -246,6 +246,8 @@ def _arrays(s1, adv):
                          "shapes " + ", ".join(str(list(s)) for s in shapes)) from None
     rest = [s1[d] for d in range(len(s1)) if d not in dims]
     empty = 0 in bshape or 0 in rest
+    if 0 not in bshape and any(s1[d] == 0 for d in dims):  # PyTorch checks this one always
+        raise IndexError("index is out of bounds for dimension with size 0")
     if not empty:
         # PyTorch's kernel walks the broadcast positions in order and checks index tensor j
         # (counting from 0 among the index tensors) at each: the first failure is reported
