@@ -191,3 +191,126 @@ def test_sampling_statistics():
     tl.manual_seed(5)
     assert tl.equal(a, D.Normal(0.0, 1.0).sample((3,)))
     assert math.isfinite(D.Normal(0.0, 1.0).sample().item())
+
+
+# ------------------------------------------------------------- issue 15: the long tail
+# (family, constructor on a module, values for log_prob/cdf, has icdf). Each family: log_prob,
+# cdf, icdf, entropy, mean, variance, shapes and repr against torch, and the gradient of
+# log_prob and of rsample (same uniform/normal noise is not shared, so rsample's gradient is
+# checked through a torch reimplementation of the same path where noise is fixed: see below).
+def _lt(m):
+    return m.distributions
+
+
+TAIL = [
+    ("Laplace", lambda m, a, b: _lt(m).Laplace(a, b), True, True),
+    ("Cauchy", lambda m, a, b: _lt(m).Cauchy(a, b), True, True),
+    ("Gumbel", lambda m, a, b: _lt(m).Gumbel(a, b), True, False),
+    ("StudentT", lambda m, a, b: _lt(m).StudentT(b + 2, a, b), False, False),
+    ("LogNormal", lambda m, a, b: _lt(m).LogNormal(a, b), True, True),
+    ("Affine", lambda m, a, b: _lt(m).TransformedDistribution(
+        _lt(m).Normal(a, b), [_lt(m).transforms.AffineTransform(1.0, -2.0),
+                              _lt(m).transforms.ExpTransform()]), True, True),
+    ("Sigmoid", lambda m, a, b: _lt(m).TransformedDistribution(
+        _lt(m).Laplace(a, b), _lt(m).transforms.SigmoidTransform()), True, True),
+    ("Tanh", lambda m, a, b: _lt(m).TransformedDistribution(
+        _lt(m).Normal(a, b), [_lt(m).transforms.TanhTransform()]), False, False),
+    ("Power", lambda m, a, b: _lt(m).TransformedDistribution(
+        _lt(m).LogNormal(a, b), [_lt(m).transforms.PowerTransform(m.tensor(2.0))]), False,
+     False),
+    ("Compose", lambda m, a, b: _lt(m).TransformedDistribution(
+        _lt(m).Normal(a, b), _lt(m).transforms.ComposeTransform(
+            [_lt(m).transforms.ExpTransform(), _lt(m).transforms.AffineTransform(0.1, 3.0)])),
+     True, False),
+]
+
+_LOC, _SCALE = [0.1, -0.4, 0.3], [0.8, 1.3, 0.5]
+
+
+@pytest.mark.parametrize("name,build,has_cdf,has_icdf", TAIL, ids=[c[0] for c in TAIL])
+def test_tail_families(torch, name, build, has_cdf, has_icdf):
+    import torch.distributions  # noqa: F401
+    res = []
+    for m in (tl, torch):
+        a = m.tensor(_LOC, dtype=m.float64, requires_grad=True)
+        b = m.tensor(_SCALE, dtype=m.float64, requires_grad=True)
+        d = build(m, a, b)
+        v = m.tensor([0.6, 0.35, 0.8], dtype=m.float64)
+        if name in ("Tanh",):
+            v = v - 0.3
+        out = {"log_prob": d.log_prob(v)}
+        if has_cdf:
+            out["cdf"] = d.cdf(v)
+        if has_icdf:
+            out["icdf"] = d.icdf(m.tensor([0.2, 0.5, 0.9], dtype=m.float64))
+        if name not in ("Affine", "Sigmoid", "Tanh", "Power", "Compose"):
+            out.update(entropy=d.entropy(), mean=d.mean, variance=d.variance)
+        g = m.autograd.grad(out["log_prob"].sum(), [a, b])
+        out["grad_loc"], out["grad_scale"] = g
+        s = d.rsample((4,))
+        out["rsample_shape"] = tuple(s.shape)
+        out["dtype"] = str(s.dtype).replace("torch.", "")
+        out["batch"], out["event"] = tuple(d.batch_shape), tuple(d.event_shape)
+        out["repr"] = repr(d) if name not in ("Affine", "Sigmoid", "Tanh", "Power",
+                                              "Compose") else None
+        ga = m.autograd.grad(s.sum(), [a, b], allow_unused=True)
+        out["rsample_grad"] = all(x is not None for x in ga)
+        res.append(out)
+    mine, ref = res
+    assert mine.keys() == ref.keys()
+    for k in mine:
+        if hasattr(ref[k], "detach"):
+            assert_close(mine[k], ref[k], rtol=1e-6, atol=1e-9)
+        else:
+            assert mine[k] == ref[k], (k, mine[k], ref[k])
+
+
+def test_tail_rsample_is_reparameterised():
+    """rsample = loc + scale * (draw of the standard family): d/dloc = 1, d/dscale = the
+    standardised draw."""
+    tl.manual_seed(0)
+    for cls in (D.Laplace, D.Cauchy, D.Gumbel):
+        a = tl.tensor([0.5, -1.0], requires_grad=True)
+        b = tl.tensor([2.0, 0.5], requires_grad=True)
+        s = cls(a, b).rsample()
+        ga, gb = tl.autograd.grad(s.sum(), [a, b])
+        assert_close(ga, tl.ones(2))
+        assert_close(gb, ((s - a) / b).detach(), rtol=1e-5)
+
+
+def test_tail_sample_statistics():
+    tl.manual_seed(0)
+    n = 4000
+    for d, mean, std in ((D.Laplace(1.0, 2.0), 1.0, 2 * 2 ** 0.5),
+                         (D.Gumbel(0.0, 1.0), 0.5772, math.pi / 6 ** 0.5),
+                         (D.StudentT(5.0, 0.0, 1.0), 0.0, (5 / 3) ** 0.5),
+                         (D.LogNormal(0.0, 0.5), math.exp(0.125),
+                          ((math.exp(0.25) - 1) * math.exp(0.25)) ** 0.5)):
+        s = d.sample((n,))
+        assert abs(s.mean().item() - mean) < 4 * std / n ** 0.5, d
+    med = D.Cauchy(2.0, 1.0).sample((n,)).median().item()
+    assert abs(med - 2.0) < 0.1
+
+
+def test_tail_validation_errors(torch):
+    import torch.distributions as TD
+    for m, dd in ((tl, D), (torch, TD)):
+        with pytest.raises(ValueError, match="Expected parameter scale"):
+            dd.Laplace(m.tensor([0.0]), m.tensor([-1.0]), validate_args=True)
+        with pytest.raises(ValueError, match="Expected parameter df"):
+            dd.StudentT(m.tensor([-1.0]), validate_args=True)
+
+
+@pytest.mark.parametrize("tname", ["StickBreakingTransform", "SoftmaxTransform"])
+def test_simplex_transforms(torch, tname):
+    x = np.array([[0.3, -1.2, 0.5], [1.0, 0.0, -0.5]])
+    res = []
+    for m in (tl, torch):
+        t = getattr(m.distributions.transforms, tname)()
+        y = t(m.tensor(x))
+        out = [y, t.inv(y)]
+        if tname == "StickBreakingTransform":
+            out.append(t.log_abs_det_jacobian(m.tensor(x), y))
+        res.append(out)
+    for a, b in zip(*res):
+        assert_close(a, b, rtol=1e-6)

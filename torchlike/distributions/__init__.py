@@ -16,6 +16,13 @@ from .exponential import Exponential
 from .gamma import Gamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .laplace import Cauchy, Gumbel, Laplace
+from .studentt import StudentT
+from . import transforms
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform,
+                         PowerTransform, SigmoidTransform, SoftmaxTransform,
+                         StickBreakingTransform, TanhTransform, Transform)
+from .transformed_distribution import LogNormal, TransformedDistribution
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .poisson import Poisson
@@ -23,4 +30,8 @@ from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exponential",
            "Gamma", "Independent", "MultivariateNormal", "Normal", "Poisson", "Uniform",
-           "constraints", "kl_divergence", "register_kl"]
+           "constraints", "kl_divergence", "register_kl", "Laplace", "Cauchy", "Gumbel",
+           "StudentT", "LogNormal", "TransformedDistribution", "transforms", "Transform",
+           "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
+           "PowerTransform", "SigmoidTransform", "SoftmaxTransform", "StickBreakingTransform",
+           "TanhTransform"]
