@@ -5,6 +5,7 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import os
 import sys
 
 # alias prefix -> torchlike module it maps to
@@ -52,14 +53,27 @@ class AliasFinder(importlib.abc.MetaPathFinder):
 _FINDER = AliasFinder()
 
 
-def install_aliases():
-    """Make ``import torch``, ``torch.nn``, ``torchvision.transforms``... import torchlike's."""
+def install_aliases(propagate=True):
+    """Make ``import torch``, ``torch.nn``, ``torchvision.transforms``... import torchlike's.
+
+    With ``propagate`` (what ``python -m torchlike`` does), every Python process started from
+    this one gets the aliases too: ``TORCHLIKE_MAIN_ALIASES=1`` and ``torchlike/_boot`` first on
+    ``PYTHONPATH`` make its start-up ``sitecustomize`` install them before the child runs any of
+    the program's code (multiprocessing's spawn and forkserver children re-import the program's
+    modules, which ``import torch``).
+    """
     if _FINDER not in sys.meta_path:
         for name in [n for n in sys.modules if _target(n) is not None]:
             mod = sys.modules[name]
             if not getattr(mod, "__name__", "").startswith("torchlike"):
                 del sys.modules[name]     # a real torch imported earlier would shadow ours
         sys.meta_path.insert(0, _FINDER)
+    if propagate:
+        boot = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_boot")
+        paths = os.environ.get("PYTHONPATH", "")
+        if boot not in paths.split(os.pathsep):
+            os.environ["PYTHONPATH"] = boot + (os.pathsep + paths if paths else "")
+        os.environ["TORCHLIKE_MAIN_ALIASES"] = "1"
 
 
 def aliases_installed():

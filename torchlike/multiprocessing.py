@@ -14,7 +14,9 @@ from multiprocessing import (Array, Barrier, Condition, Event, Lock, Manager, Pi
                              get_context, get_start_method, set_start_method)
 
 __all__ = [n for n in dir(_mp) if not n.startswith("_")] + [
-    "spawn", "get_sharing_strategy", "set_sharing_strategy", "get_all_sharing_strategies"]
+    "spawn", "start_processes", "ProcessContext", "ProcessException", "ProcessExitedException",
+    "ProcessRaisedException", "get_sharing_strategy", "set_sharing_strategy",
+    "get_all_sharing_strategies"]
 
 _SHARING = ["file_descriptor"]
 
@@ -33,49 +35,155 @@ def get_all_sharing_strategies():
     return {"file_descriptor", "file_system"}
 
 
+class ProcessException(Exception):
+    __slots__ = ["error_index", "error_pid"]
+
+    def __init__(self, msg, error_index, error_pid):
+        super().__init__(msg)
+        self.msg = msg
+        self.error_index = error_index
+        self.error_pid = error_pid
+
+    def __reduce__(self):
+        return type(self), (self.msg, self.error_index, self.error_pid)
+
+
+class ProcessRaisedException(ProcessException):
+    """A process failed with an exception raised by its code (its traceback is in the message)."""
+
+
+class ProcessExitedException(ProcessException):
+    """A process died from a signal or exited with a non-zero code without an exception."""
+
+    __slots__ = ["exit_code"]
+
+    def __init__(self, msg, error_index, error_pid, exit_code, signal_name=None):
+        super().__init__(msg, error_index, error_pid)
+        self.exit_code = exit_code
+        self.signal_name = signal_name
+
+    def __reduce__(self):
+        return (type(self), (self.msg, self.error_index, self.error_pid, self.exit_code,
+                             self.signal_name))
+
+
+def _wrap(fn, i, args, error_file):
+    try:
+        fn(i, *args)
+    except KeyboardInterrupt:
+        pass
+    except Exception:  # noqa: BLE001 - forwarded to the parent, as in PyTorch
+        import pickle
+        import traceback
+        with open(error_file, "wb") as fh:
+            pickle.dump(traceback.format_exc(), fh)
+        import sys
+        sys.exit(1)
+
+
 class ProcessContext:
-    def __init__(self, processes):
+    """PyTorch's ProcessContext: ``join`` returns when all processes ended, or raises at the
+    first that failed after terminating the others (never waits on a dead process)."""
+
+    def __init__(self, processes, error_files):
+        self.error_files = error_files
         self.processes = processes
+        self.sentinels = {p.sentinel: i for i, p in enumerate(processes)}
 
     def pids(self):
-        return [p.pid for p in self.processes]
+        return [int(p.pid) for p in self.processes]
 
-    def join(self, timeout=None):
+    def _join_all(self, timeout):
+        import time
+        end = time.monotonic() + timeout
         for p in self.processes:
-            p.join(timeout)
-        bad = [p for p in self.processes if p.exitcode not in (0, None)]
-        if bad:
-            raise ProcessRaisedException(
-                f"process {self.processes.index(bad[0])} terminated with exit code "
-                f"{bad[0].exitcode}")
-        return all(p.exitcode is not None for p in self.processes)
+            p.join(max(0, end - time.monotonic()))
+
+    def join(self, timeout=None, grace_period=None):
+        import os
+        import pickle
+        import signal
+        from multiprocessing import connection
+        if not self.sentinels:
+            return True
+        ready = connection.wait(list(self.sentinels), timeout=timeout)
+        error_index = None
+        for sentinel in ready:
+            index = self.sentinels.pop(sentinel)
+            p = self.processes[index]
+            p.join()
+            if p.exitcode != 0:
+                error_index = index
+                break
+        if error_index is None:
+            return not self.sentinels
+        if grace_period is not None:
+            self._join_all(grace_period)
+        for p in self.processes:
+            if p.is_alive():
+                p.terminate()
+        self._join_all(30 if grace_period is None else grace_period)
+        for p in self.processes:
+            if p.is_alive():
+                p.kill()
+            p.join()
+        failed = self.processes[error_index]
+        if not os.access(self.error_files[error_index], os.R_OK):
+            code = failed.exitcode
+            if code < 0:
+                try:
+                    name = signal.Signals(-code).name
+                except ValueError:
+                    name = f"<Unknown signal {-code}>"
+                raise ProcessExitedException(
+                    f"process {error_index:d} terminated with signal {name}",
+                    error_index=error_index, error_pid=failed.pid, exit_code=code,
+                    signal_name=name)
+            raise ProcessExitedException(
+                f"process {error_index:d} terminated with exit code {code:d}",
+                error_index=error_index, error_pid=failed.pid, exit_code=code)
+        with open(self.error_files[error_index], "rb") as fh:
+            trace = pickle.load(fh)
+        msg = f"\n\n-- Process {error_index:d} terminated with the following error:\n" + trace
+        raise ProcessRaisedException(msg, error_index, failed.pid)
 
 
-class ProcessRaisedException(Exception):
-    pass
-
-
-def _wrap(fn, i, args):
-    fn(i, *args)
+SpawnContext = ProcessContext
 
 
 def start_processes(fn, args=(), nprocs=1, join=True, daemon=False, start_method="spawn"):
+    """Start ``nprocs`` processes running ``fn(i, *args)``; join them unless ``join=False``."""
+    import os
+    import tempfile
     ctx = _mp.get_context(start_method)
-    procs = []
+    procs, error_files = [], []
     for i in range(nprocs):
-        p = ctx.Process(target=_wrap, args=(fn, i, args), daemon=daemon)
+        tf = tempfile.NamedTemporaryFile(prefix="pytorch-errorfile-", suffix=".pickle",
+                                         delete=False)
+        tf.close()
+        os.unlink(tf.name)
+        p = ctx.Process(target=_wrap, args=(fn, i, args, tf.name), daemon=daemon)
         p.start()
         procs.append(p)
-    pc = ProcessContext(procs)
-    if join:
-        pc.join()
-        return None
-    return pc
+        error_files.append(tf.name)
+    pc = ProcessContext(procs, error_files)
+    if not join:
+        return pc
+    while not pc.join():
+        pass
+    return None
 
 
 def spawn(fn, args=(), nprocs=1, join=True, daemon=False, start_method="spawn"):
-    """``torch.multiprocessing.spawn``: run ``fn(i, *args)`` in ``nprocs`` processes."""
-    return start_processes(fn, args, nprocs, join, daemon, start_method)
+    """``torch.multiprocessing.spawn``: run ``fn(i, *args)`` in ``nprocs`` processes; if one
+    fails, the others are terminated and its exception (with its traceback) is raised."""
+    if start_method != "spawn":
+        import warnings
+        warnings.warn(f"This method only supports start_method=spawn (got: {start_method}).\n"
+                      "To use a different start_method use:\n\t\t"
+                      " torch.multiprocessing.start_processes(...)", FutureWarning,
+                      stacklevel=2)
+    return start_processes(fn, args, nprocs, join, daemon, start_method="spawn")
 
 
 # ------------------------------------------------------------------ shared-memory tensors
