@@ -168,6 +168,12 @@ def test_autocast_under_compile_matches_eager():
         yc, sc = cf(x)
     assert yc.dtype is tl.bfloat16 and cf.stats()["traces"] == 1
     np.testing.assert_array_equal(_np(yc), _np(ye))
+    # a program traced outside autocast is not reused inside it (nor the other way round)
+    g = tl.compile(lambda x: m(x))
+    assert [g(x).dtype for _ in range(3)] == [tl.float32] * 3
+    with tl.autocast("cpu"):
+        assert [g(x).dtype for _ in range(3)] == [tl.bfloat16] * 3
+    assert g(x).dtype is tl.float32 and g.stats()["programs"] == 2
 
 
 def test_custom_fwd_cast_inputs():

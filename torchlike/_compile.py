@@ -27,6 +27,7 @@ from . import _checks, _trace
 from .jit import _Traced
 from .nn.modules.module import Module
 from ._tensor import Tensor, _is_tracer, _new, _set_root
+from .amp.autocast_mode import compile_key as _amp_key
 
 RECOMPILE_LIMIT = 8
 SPMD_HOOK = None  # set by torchlike.distributed in a multi-process world (distributed/_spmd.py)
@@ -129,7 +130,7 @@ class CompiledFunction:
         self._stats["calls"] += 1
         tens, sig, objs = _split_args(args, kwargs)
         st = self._reach(objs)
-        key = (st.kid, sig)
+        key = (st.kid, sig, _amp_key())    # autocast state: a program traced under it casts
         entry = self._cache.get(key)
         if entry is None:
             if key not in self._seen:
@@ -137,7 +138,7 @@ class CompiledFunction:
                 self._stats["eager_calls"] += 1
                 self._state = None
                 out = self.fn(*args, **kwargs)
-                self._seen.add((self._reach(objs).kid, sig))
+                self._seen.add((self._reach(objs).kid, sig, key[2]))
                 return out
             entry = self._cache[key] = self._program(st, tens, args, kwargs)
             self._stats["traces"] += 1

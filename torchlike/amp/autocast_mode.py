@@ -437,3 +437,13 @@ def fp32_under_autocast(fn):
                           else v) for k, v in kwargs.items()}
         return fn(*args, **kwargs)
     return wrapper
+
+
+def compile_key():
+    """This thread's autocast state as a hashable key (None when off): a compiled program
+    traced under one autocast state must not be reused under another (torchlike.compile
+    puts it in its cache key, as torch.compile guards on it)."""
+    st = STATE
+    if not st.on:
+        return None
+    return tuple((d, st.dtype[d].name) for d, on in sorted(st.enabled.items()) if on)
