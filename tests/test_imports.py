@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 
 import torchlike
 
@@ -88,5 +89,17 @@ def test_tensor_module_imports_nothing_above_it():
     graph = _graph(_modules())
     above = {"torchlike._functions", "torchlike._methods", "torchlike._creation",
              "torchlike.autograd", "torchlike.autograd.engine", "torchlike.nn",
-             "torchlike.linalg", "torchlike._compile", "torchlike._trace"}
+             "torchlike.linalg", "torchlike._compile", "torchlike._trace",
+             "torchlike._ops.registry"}
     assert not graph["torchlike._tensor"] & above
+
+
+def test_one_tape_writer():
+    """Only the dispatch file instantiates tape nodes: custom Functions and create_graph
+    backward programs are recorded through `registry.record` like table ops."""
+    writers = []
+    for name, path in _modules().items():
+        src = open(path).read()
+        if re.search(r"node_class\([^()]*\)\(|_backward_cls\(", src):
+            writers.append(name)
+    assert writers == ["torchlike._ops.registry"]

@@ -19,8 +19,7 @@ import numpy as np
 import pytest
 
 import torchlike
-from torchlike._ops.registry import TABLE
-from torchlike._tensor import call
+from torchlike._ops.registry import TABLE, call
 
 # modules that register ops of their own: import them so that the walk sees their ops
 for _mod in ("torchlike.nn", "torchlike.nn.functional", "torchlike.special", "torchlike.fft",

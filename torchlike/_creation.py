@@ -338,13 +338,8 @@ def _float_dt(dtype, what):
     d = _dt(dtype)
     if not d.is_floating_point:
         raise NotImplementedError(f'"{what}" not implemented for \''
-                                  f'{_tnames(d)}\'')
+                                  f'{D.scalar_name(d)}\'')
     return d
-
-
-def _tnames(d):
-    from ._tensor import _TYPE_NAMES
-    return _TYPE_NAMES.get(d.name, d.name)
 
 
 def _rand_sample(kind, shape, d, generator, *params):

@@ -67,6 +67,17 @@ ALIASES = {"float": float32, "double": float64, "half": float16, "cfloat": compl
 _default = [float32]
 
 
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
+                 "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
+                 "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                 "complex128": "ComplexDouble"}
+
+
+def scalar_name(d: dtype) -> str:
+    """PyTorch's ScalarType name of a dtype ("Float", "Long"...), as its error messages say."""
+    return _SCALAR_NAMES.get(d.name, d.name)
+
+
 def get_default_dtype() -> dtype:
     return _default[0]
 

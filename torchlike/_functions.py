@@ -16,8 +16,8 @@ from ._ops import linalg as _linalg_ops  # noqa: F401  (registers ops)
 from ._ops import pointwise as _pw_ops  # noqa: F401
 from ._ops import reduce as _red_ops  # noqa: F401
 from ._ops import shape as S
-from ._ops.registry import TABLE
-from ._tensor import Tensor, _new, _wrap_dim, call, check_inplace, commit, write_out
+from ._ops.registry import TABLE, call, check_inplace, commit, write_out
+from ._tensor import Tensor, _new, _wrap_dim
 
 _SCALARS = (builtins.bool, builtins.int, builtins.float, builtins.complex)
 T = TABLE
@@ -39,7 +39,13 @@ def _dims(dim, ndim):
     if isinstance(dim, (tuple, list)):
         if len(dim) == 0:
             return None
-        r = tuple(sorted(_wrap_dim(d, ndim) for d in dim))
+        w = [_wrap_dim(d, ndim) for d in dim]
+        seen = set()
+        for d in w:
+            if d in seen:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+            seen.add(d)
+        r = tuple(sorted(w))
     else:
         r = (_wrap_dim(dim, ndim),)
     return r if ndim else ()  # a 0-d tensor accepts dim 0 / -1 and reduces over nothing
@@ -314,13 +320,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if d.category < 2:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            "floating point or complex dtype. Got: "
-                           f"{_tn(d)}")
+                           f"{D.scalar_name(d)}")
     return _out(_reduce("mean", input, dim, keepdim, dtype), out)
-
-
-def _tn(d):
-    from ._tensor import _TYPE_NAMES
-    return _TYPE_NAMES.get(d.name, d.name)
 
 
 def nanmean(input, dim=None, keepdim=False):
@@ -359,6 +360,21 @@ def _check_nonempty(input, name):
                            "== 0. Specify the reduction dim with the 'dim' argument.")
 
 
+def _check_reduce_dims(input, name, dims, error=RuntimeError):
+    """PyTorch's errors for a reduction without identity (max, amax, argmax...) over an empty
+    tensor: no dim given, or a reduced dim of size 0."""
+    if input.numel() != 0:
+        return
+    if not dims:
+        if error is IndexError:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        _check_nonempty(input, name)
+    for d in dims:  # reported as given (PyTorch checks sizes before repeated dims)
+        if input.dim() and input.shape[_wrap_dim(d, input.dim())] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def _out_pair(v, i, out):
     """`out=(values, indices)`: both are written and returned, as PyTorch."""
     if out is None:
@@ -372,6 +388,7 @@ def max(input, dim=None, keepdim=False, *, out=None):
     if dim is None:
         _check_nonempty(input, "max")
         return call(T["max_all"], (input,), ())
+    _check_reduce_dims(input, "max", (dim,))
     v, i = call(T["max_dim"], (input,), (_wrap_dim(dim, input.dim()), keepdim))
     return MaxMin(*_out_pair(v, i, out))
 
@@ -382,15 +399,22 @@ def min(input, dim=None, keepdim=False, *, out=None):
     if dim is None:
         _check_nonempty(input, "min")
         return call(T["min_all"], (input,), ())
+    _check_reduce_dims(input, "min", (dim,))
     v, i = call(T["min_dim"], (input,), (_wrap_dim(dim, input.dim()), keepdim))
     return _Min(*_out_pair(v, i, out))
 
 
+def _raw_dims(dim):
+    return () if dim is None else tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+
+
 def amax(input, dim=(), keepdim=False):
+    _check_reduce_dims(input, "amax", _raw_dims(dim))
     return call(T["amax"], (input,), (_dims(dim, input.dim()), keepdim))
 
 
 def amin(input, dim=(), keepdim=False):
+    _check_reduce_dims(input, "amin", _raw_dims(dim))
     return call(T["amin"], (input,), (_dims(dim, input.dim()), keepdim))
 
 
@@ -399,14 +423,20 @@ def aminmax(input, *, dim=None, keepdim=False):
         amax(input, dim if dim is not None else (), keepdim)
 
 
+def _arg_check(input, name, dim):
+    if input.dtype is D.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
+    d = None if dim is None else _wrap_dim(dim, input.dim())
+    _check_reduce_dims(input, name, () if d is None else (dim,), IndexError)
+    return d
+
+
 def argmax(input, dim=None, keepdim=False):
-    return call(T["argmax"], (input,), (None if dim is None else _wrap_dim(dim, input.dim()),
-                                         keepdim))
+    return call(T["argmax"], (input,), (_arg_check(input, "argmax", dim), keepdim))
 
 
 def argmin(input, dim=None, keepdim=False):
-    return call(T["argmin"], (input,), (None if dim is None else _wrap_dim(dim, input.dim()),
-                                         keepdim))
+    return call(T["argmin"], (input,), (_arg_check(input, "argmin", dim), keepdim))
 
 
 def _correction(unbiased, correction):
@@ -415,7 +445,13 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
+def _std_var_check(input):
+    if input.dtype.category < 2:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    _std_var_check(input)
     if isinstance(dim, builtins.bool):
         unbiased, dim = dim, None
     return call(T["var"], (input,), (_dims(dim, input.dim()), _correction(unbiased, correction),
@@ -423,6 +459,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    _std_var_check(input)
     if isinstance(dim, builtins.bool):
         unbiased, dim = dim, None
     return call(T["std"], (input,), (_dims(dim, input.dim()), _correction(unbiased, correction),
@@ -440,6 +477,11 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == "fro" or p is None:
         p = 2
+    if input.dtype.category < 2 and dtype is None:
+        names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                 "uint8": "Byte", "bool": "Bool"}
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {names.get(input.dtype.name, input.dtype.name)}")
     if p == "nuc":
         return call(T["matrix_norm"], (input,), ("nuc", (-2, -1), keepdim))
     return call(T["vector_norm"], (input,), (float(p) if not isinstance(p, int) else p,
@@ -452,6 +494,8 @@ def dist(input, other, p=2):
 
 
 def logsumexp(input, dim, keepdim=False):
+    if input.dtype.category < 2:  # integers and bools: the default float dtype, as PyTorch
+        input = input.to(D.get_default_dtype())
     return call(T["logsumexp"], (input,), (_dims(dim, input.dim()), keepdim))
 
 
@@ -466,11 +510,13 @@ def cumprod(input, dim, *, dtype=None):
 
 
 def all(input, dim=None, keepdim=False):
-    return call(T["all"], (input,), (_dims(dim, input.dim()), keepdim))
+    r = call(T["all"], (input,), (_dims(dim, input.dim()), keepdim))
+    return r.to(D.uint8) if input.dtype is D.uint8 else r  # PyTorch keeps uint8
 
 
 def any(input, dim=None, keepdim=False):
-    return call(T["any"], (input,), (_dims(dim, input.dim()), keepdim))
+    r = call(T["any"], (input,), (_dims(dim, input.dim()), keepdim))
+    return r.to(D.uint8) if input.dtype is D.uint8 else r
 
 
 def count_nonzero(input, dim=None):
@@ -503,7 +549,7 @@ def _mm_check(a, b, name="mm"):
         if STATE.on:        # inside torch.autocast the op casts its inputs (torchlike/amp)
             return
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_tn(a.dtype).lower()} != {_tn(b.dtype).lower()}")
+                           f"{D.scalar_name(a.dtype).lower()} != {D.scalar_name(b.dtype).lower()}")
 
 
 def dot(input, other, *, out=None):
@@ -1176,7 +1222,7 @@ def index_fill(input, dim, index, value):
 def masked_fill(input, mask, value):
     if mask.dtype is not D.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_tn(mask.dtype).lower()}")
+                           f"{D.scalar_name(mask.dtype).lower()}")
     return call(T["masked_fill"], (input, mask, _t(value)), ())
 
 
@@ -1378,7 +1424,7 @@ def is_nonzero(input):
 
 
 def result_type(tensor1, tensor2):
-    from ._tensor import _promote
+    from ._ops.registry import _promote
     a, b = _t(tensor1), _t(tensor2)
     return _promote("same", (a, b), [x._v if isinstance(x, Tensor) else x for x in (a, b)])
 

@@ -11,8 +11,8 @@ from ._creation import bernoulli as _bernoulli
 from ._ops.variants import TENSOR_METHODS, TORCH_INPLACE
 from ._functions import _t
 from . import _dtype as D
-from ._ops.registry import TABLE
-from ._tensor import Tensor, call, check_inplace, commit
+from ._ops.registry import TABLE, call, check_inplace, commit
+from ._tensor import Tensor
 
 _SCALARS = (builtins.bool, builtins.int, builtins.float, builtins.complex)
 
@@ -57,7 +57,7 @@ def _view(self, *shape):
 
 def _view_dtype(self, d):
     a, b = self.dtype.itemsize, d.itemsize
-    src, dst = F._tn(self.dtype), F._tn(d)
+    src, dst = D.scalar_name(self.dtype), D.scalar_name(d)
     if a != b:
         if self.dim() == 0:
             raise RuntimeError(f"self.dim() cannot be 0 to view {src} as {dst} (different "
@@ -238,8 +238,7 @@ def _rsub(self, other):
 def _rdiv(self, other):
     if isinstance(other, _SCALARS) and not isinstance(other, builtins.bool):
         return F.reciprocal(self) * other     # as torch: grad_fn=<MulBackward0>
-    from ._tensor import call
-    from ._ops.registry import TABLE
+    from ._ops.registry import TABLE, call
     return call(TABLE["div"], (_t(other), self), ())
 
 

@@ -1,4 +1,6 @@
-"""The Tensor box, views over a base, the NumPy bridge, and eager dispatch of table ops."""
+"""The Tensor box, views over a base, and the NumPy bridge. Dispatch of table ops (`call`,
+in-place and `out=` handling, the tape recorder) lives in `_ops/registry.py`, which builds on
+this module; the few methods here that run an op import it when called."""
 from __future__ import annotations
 
 import builtins
@@ -11,8 +13,7 @@ import numpy as np
 
 from . import _dtype as D
 from . import _tensor_str
-from ._autograd_core import GRAD, node_class
-from ._ops.registry import TABLE, Op
+from ._autograd_core import GRAD
 
 _BY_NP = D._BY_NP
 _SCALARS = (builtins.bool, builtins.int, builtins.float, builtins.complex)
@@ -229,11 +230,12 @@ class Tensor:
         size, stride, off = self._meta
         bv = b._v
         self._vsync = b._ver
+        from ._ops.registry import TABLE, call
         if self._rg and b._rg and GRAD[0]:
-            r = call(_AS_STRIDED, (b, off), (size, stride))
+            r = call(TABLE["as_strided_read"], (b, off), (size, stride))
             self._data, self.grad_fn, self._out = r._data, r.grad_fn, 0
         else:
-            self._data = _AS_STRIDED.kernel((size, stride), None)(bv, off)
+            self._data = TABLE["as_strided_read"].kernel((size, stride), None)(bv, off)
 
     def _root(self):
         return self._base if self._base is not None else self
@@ -601,6 +603,7 @@ class Tensor:
                 dev = a
             elif isinstance(a, builtins.int) and not isinstance(a, builtins.bool):
                 dev = device("cuda", a)
+        from ._ops.registry import TABLE, call
         t = self
         if dtype is not None and D.to_dtype(dtype) is not self.dtype:
             t = call(TABLE["to_dtype"], (t,), (D.to_dtype(dtype),))
@@ -701,179 +704,6 @@ def from_jax(a) -> Tensor:
     return _new(a)
 
 
-# ------------------------------------------------------------------------------- dispatch
-
-
-def _promote(kind, args, vals):
-    """Compute PyTorch's result dtype for the dynamic args of an op."""
-    first = None
-    same = True
-    for v in vals:
-        if isinstance(v, _SCALARS) or v is None:
-            same = False
-            break
-        if first is None:
-            first = v.dtype
-        elif v.dtype != first:
-            same = False
-            break
-    if same and first is not None:
-        rt = _BY_NP[first]
-    else:
-        dims, zeros, scal = [], [], []
-        for a, v in zip(args, vals):
-            if isinstance(v, _SCALARS):
-                scal.append(v)
-            elif v is not None:
-                (dims if v.ndim else zeros).append(_BY_NP[v.dtype])
-        rt = D.result_type_of(dims, zeros, scal)
-    if kind == "float" and rt.category < 2:
-        rt = D.get_default_dtype()
-    return rt
-
-
-def call(op: Op, args, static):
-    """Run one op eagerly (or under tracing) and record it on the tape when needed."""
-    vals = [a._v if isinstance(a, Tensor) else a for a in args]
-    rt = _promote(op.promote, args, vals) if op.promote is not None else None
-    k = op.kernel(static, rt)
-    try:
-        out = k(*vals)
-    except (TypeError, ValueError) as e:
-        raise _shape_error(vals, e) from None
-    record = False
-    if GRAD[0] and op.differentiable:
-        for a in args:
-            if isinstance(a, Tensor) and a._rg:
-                record = True
-                break
-    multi = isinstance(out, (tuple, list))
-    outs = out if multi else (out,)
-    res = [_new(o) for o in outs]
-    if op.view is not None:
-        src = args[0]
-        metas = op.view(src._meta_or_root(), **dict(zip(op.static_names, static)))
-        if not multi:
-            metas = (metas,)
-        root = src._base if src._base is not None else src
-        for r, m in zip(res, metas):
-            r._base, r._meta, r._vsync = root, m, root._ver
-    if record:
-        _record(op, k, static, args, vals, res, multi)
-    return tuple(res) if multi else res[0]
-
-
-def _shape_error(vals, e):
-    """PyTorch's RuntimeError for operands that do not broadcast; otherwise `e` unchanged."""
-    shapes = [v.shape for v in vals if hasattr(v, "shape")]
-    if len(shapes) < 2 or "shape" not in str(e):
-        return e
-    nd = builtins.max(len(s) for s in shapes)
-    for i in range(1, nd + 1):
-        sizes = [s[-i] for s in shapes if len(s) >= i]
-        big = [n for n in sizes if n != 1]
-        if big and builtins.any(n != big[0] for n in big):
-            a, b = big[0], next(n for n in big if n != big[0])
-            return RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
-                                f"({b}) at non-singleton dimension {nd - i}")
-    return e
-
-
-def _record(op, k, static, args, vals, res, multi):
-    inputs = []
-    for a in args:
-        if isinstance(a, Tensor) and a._rg:
-            inputs.append((a.grad_fn, a._out) if a.grad_fn is not None else a)
-        else:
-            inputs.append(None)
-    node = node_class(op.node_name(static))(
-        k, tuple(inputs), tuple(vals), tuple((r._data.shape, r._data.dtype) for r in res))
-    node.multi = multi
-    if op.saves == "inputs":
-        node.saved = tuple((a._root(), a._root()._ver) for a in args if isinstance(a, Tensor))
-    elif op.saves == "output":
-        node.saved = tuple((weakref.ref(r), 0) for r in res)
-    for i, r in enumerate(res):
-        if r._data.dtype.kind in "fcV" or r._data.dtype == jnp.bfloat16:
-            r.grad_fn, r._out, r._rg = node, i, True
-
-
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-               "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
-def check_inplace(t):
-    if t._base is not None:
-        size, stride, _ = t._meta
-        if builtins.any(st == 0 and n > 1 for n, st in zip(size, stride)):
-            raise RuntimeError("unsupported operation: more than one element of the written-to "
-                               "tensor refers to a single memory location. Please clone() the "
-                               "tensor before performing the operation.")
-    if GRAD[0]:
-        if t._base is None:
-            if t._rg and t.grad_fn is None:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an "
-                                   "in-place operation.")
-        else:
-            b = t._base
-            if b._rg and b.grad_fn is None and t._rg:
-                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
-                                   "in an in-place operation.")
-
-
-def commit(t, r):
-    """Make tensor t hold r's value (same shape) in place: the in-place half of `x.op_()`."""
-    own = r.grad_fn
-    root = t._base if t._base is not None else t
-    old = root._ver
-    out = _commit(t, r)
-    if own is not None and own.saved and root._ver != old:
-        # the in-place op's own node saved t's storage at the version before the write; its
-        # values are immutable jax arrays, so its own write does not invalidate them
-        new = root._ver
-        own.saved = tuple((s, new) if s is root and v == old else (s, v) for s, v in own.saved)
-    return out
-
-
-def _commit(t, r):
-    if r.dtype is not t.dtype:
-        if r.dtype.category > t.dtype.category:
-            raise RuntimeError(f"result type {_TYPE_NAMES.get(r.dtype.name, r.dtype.name)} can't "
-                               f"be cast to the desired output type "
-                               f"{_TYPE_NAMES.get(t.dtype.name, t.dtype.name)}")
-        r = call(TABLE["to_dtype"], (r,), (t.dtype,))
-    rv = r._v
-    tshape = t._v.shape
-    if rv.shape != tshape:
-        try:
-            r = call(TABLE["expand"], (r,), (tshape,))
-        except Exception:  # noqa: BLE001
-            raise RuntimeError(f"output with shape {list(tshape)} doesn't match the broadcast "
-                               f"shape {list(rv.shape)}") from None
-        rv = r._v
-    b = t._base
-    if b is None:
-        _set_root(t, rv)
-        if r._rg and GRAD[0]:
-            t.grad_fn, t._out, t._rg = r.grad_fn, r._out, True
-        return t
-    size, stride, off = t._meta
-    if not t._rg and not (r._rg and GRAD[0]):
-        # a write through a detached view (`p.data.sub_(...)`) is not recorded on the base
-        _set_root(b, _COPY_SLICES.kernel((size, stride), None)(b._v, rv, off))
-        t._data, t._vsync = rv, b._ver
-        return t
-    nb = call(_COPY_SLICES, (b, r, off), (size, stride))
-    _set_root(b, nb._data)
-    if nb._rg:
-        b.grad_fn, b._out, b._rg = nb.grad_fn, 0, True
-    t._data, t._vsync = rv, b._ver
-    if r._rg and GRAD[0]:
-        t.grad_fn, t._out, t._rg = r.grad_fn, r._out, True
-    return t
-
-
 def _set_root(t, v):
     t._ver += 1
     n = t._np
@@ -886,29 +716,3 @@ def _set_root(t, v):
     else:
         t._data = v
         t._np = None
-
-
-def inplace(op, t, args, static):
-    check_inplace(t)
-    r = call(op, (t, *args), static)
-    return commit(t, r)
-
-
-def write_out(out, r):
-    """Implement `out=`: out takes r's value (resized like PyTorch if its shape differs)."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
-    if out._v.shape != r._v.shape and out._base is None:
-        out._data = jnp.zeros(r._v.shape, out._v.dtype)
-        out._np = None
-    if GRAD[0] and r._rg:
-        raise RuntimeError("out=... arguments don't support automatic differentiation, but one "
-                           "of the arguments requires grad.")
-    return commit(out, r)
-
-
-from ._ops import shape as _shape_ops  # noqa: E402  (needs Tensor defined)
-
-_AS_STRIDED = TABLE["as_strided_read"]
-_COPY_SLICES = TABLE["copy_slices"]
-del _shape_ops

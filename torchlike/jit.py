@@ -24,8 +24,8 @@ import numpy as np
 
 from . import _checks, _trace
 from ._autograd_core import GRAD
-from ._ops.registry import Op
-from ._tensor import _new, _set_root, call
+from ._ops.registry import Op, call
+from ._tensor import _new, _set_root
 
 __all__ = ["trace", "trace_module", "script", "save", "load", "ignore", "unused", "export",
            "is_scripting", "is_tracing", "annotate", "Final", "fork", "wait", "freeze",

@@ -15,7 +15,8 @@ from . import _dtype as D
 from . import _functions as F
 from ._functions import return_type
 from ._ops.registry import TABLE as T
-from ._tensor import Tensor, _is_tracer, call
+from ._ops.registry import call
+from ._tensor import Tensor, _is_tracer
 
 
 class LinAlgError(RuntimeError):
@@ -47,7 +48,7 @@ def _check_matrix(A, name, square=True, floating=True):
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
     if floating and not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
-                           f"Got {F._tn(A.dtype)}")
+                           f"Got {D.scalar_name(A.dtype)}")
 
 
 def _raise_on(info, name, message):

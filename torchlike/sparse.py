@@ -18,8 +18,8 @@ from jax.experimental import sparse as jsparse
 
 from . import _dtype as D
 from . import _tensor_str
-from ._ops.registry import defop
-from ._tensor import Size, Tensor, _is_tracer, _new, _wrap_dim, call
+from ._ops.registry import call, defop
+from ._tensor import Size, Tensor, _is_tracer, _new, _wrap_dim
 
 __all__ = ["mm", "addmm", "sum", "sparse_coo_tensor", "SparseTensor", "sparse_coo", "layout",
            "to_dense", "check_sparse_tensor_invariants"]

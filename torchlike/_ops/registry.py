@@ -1,21 +1,33 @@
-"""The op table: every tensor operation is one pure jax function registered here.
+"""The op table and its dispatch, in one file.
 
-An entry knows how its result dtype is promoted, what its autograd node is called, which
-values backward needs (for PyTorch's in-place version check), and whether it returns a view.
-Eager dispatch, backward replay and `torchlike.compile` tracing all call the same function.
+Every tensor operation is one pure jax function registered here (`defop`). An entry knows how
+its result dtype is promoted, what its autograd node is called, which values backward needs
+(for PyTorch's in-place version check), and whether it returns a view. Eager dispatch (`call`),
+backward replay and `torchlike.compile` tracing all call the same function.
+
+This file also holds the only writer of the autograd tape (`record`: table ops, custom
+Functions and `create_graph` backward programs all go through it), in-place (`inplace`,
+`commit`) and `out=` (`write_out`) handling, and the dispatch hook point (`HOOKS`) that anomaly
+mode, the profiler and autocast use.
 """
 from __future__ import annotations
 
 import collections
 import functools
+import builtins
 import inspect
 import threading
 import time
+import weakref
 
 import jax
+import jax.numpy as jnp
 from jax.core import Tracer
 
+from .. import _dtype as D
 from .. import _interp
+from .._autograd_core import GRAD, node_class
+from .._tensor import Tensor, _new, _set_root
 
 TABLE: dict[str, "Op"] = {}
 
@@ -200,3 +212,228 @@ def defop(name=None, *, n_in=1, seq=False, promote=None, saves="inputs", grad=No
         TABLE[n] = op
         return op
     return deco
+
+
+# ------------------------------------------------------------------------------- dispatch
+
+_BY_NP = D._BY_NP
+_SCALARS = (builtins.bool, builtins.int, builtins.float, builtins.complex)
+
+
+class _Hooks:
+    """The dispatch hook point. `pre` hooks are called as `h(op, args, static)` before an op
+    runs and may return replacement args (autocast); `post` hooks as `h(op, args, static,
+    out)` after it (anomaly mode's NaN check, the profiler). Empty lists cost one test each."""
+
+    def __init__(self):
+        self.pre, self.post = [], []
+
+    def add(self, kind, h):
+        lst = getattr(self, kind)
+        if h not in lst:
+            lst.append(h)
+
+    def remove(self, kind, h):
+        lst = getattr(self, kind)
+        if h in lst:
+            lst.remove(h)
+
+
+HOOKS = _Hooks()
+
+
+def _promote(kind, args, vals):
+    """Compute PyTorch's result dtype for the dynamic args of an op."""
+    first = None
+    same = True
+    for v in vals:
+        if isinstance(v, _SCALARS) or v is None:
+            same = False
+            break
+        if first is None:
+            first = v.dtype
+        elif v.dtype != first:
+            same = False
+            break
+    if same and first is not None:
+        rt = _BY_NP[first]
+    else:
+        dims, zeros, scal = [], [], []
+        for a, v in zip(args, vals):
+            if isinstance(v, _SCALARS):
+                scal.append(v)
+            elif v is not None:
+                (dims if v.ndim else zeros).append(_BY_NP[v.dtype])
+        rt = D.result_type_of(dims, zeros, scal)
+    if kind == "float" and rt.category < 2:
+        rt = D.get_default_dtype()
+    return rt
+
+
+def call(op: Op, args, static):
+    """Run one op eagerly (or under tracing) and record it on the tape when needed."""
+    if HOOKS.pre:
+        for h in HOOKS.pre:
+            args = h(op, args, static) or args
+    vals = [a._v if isinstance(a, Tensor) else a for a in args]
+    rt = _promote(op.promote, args, vals) if op.promote is not None else None
+    k = op.kernel(static, rt)
+    try:
+        out = k(*vals)
+    except (TypeError, ValueError) as e:
+        raise _shape_error(vals, e) from None
+    multi = isinstance(out, (tuple, list))
+    outs = out if multi else (out,)
+    res = [_new(o) for o in outs]
+    if op.view is not None:
+        src = args[0]
+        metas = op.view(src._meta_or_root(), **dict(zip(op.static_names, static)))
+        if not multi:
+            metas = (metas,)
+        root = src._base if src._base is not None else src
+        for r, m in zip(res, metas):
+            r._base, r._meta, r._vsync = root, m, root._ver
+    if GRAD[0] and op.differentiable:
+        refs = [ref(a) for a in args]
+        if builtins.any(r is not None for r in refs):
+            saved = None
+            if op.saves == "inputs":
+                saved = tuple((a._root(), a._root()._ver) for a in args if isinstance(a, Tensor))
+            elif op.saves == "output":
+                saved = tuple((weakref.ref(r), 0) for r in res)
+            record(op.node_name(static), k, refs, vals, res, multi, saved)
+    out = tuple(res) if multi else res[0]
+    if HOOKS.post:
+        for h in HOOKS.post:
+            h(op, args, static, out)
+    return out
+
+
+def ref(a):
+    """How a tape node refers to one of its inputs: the (node, output index) that made a
+    tensor requiring grad, the tensor itself for a leaf, None for anything else."""
+    if isinstance(a, Tensor) and a._rg:
+        return (a.grad_fn, a._out) if a.grad_fn is not None else a
+    return None
+
+
+def record(name, kernel, refs, vals, res, multi, saved=None, differentiable=None):
+    """Put one node on the tape: the only writer of the tape. `kernel(*vals)` computed `res`
+    (Tensors); `refs` says, per value, which input it came from (`ref`); `saved` is what the
+    in-place version check watches. Outputs of a floating or complex dtype (and, when given,
+    with `differentiable[i]` true) become the node's outputs."""
+    node = node_class(name)(kernel, tuple(refs), tuple(vals),
+                            tuple((r._data.shape, r._data.dtype) for r in res))
+    node.multi = multi
+    node.saved = saved
+    for i, r in enumerate(res):
+        if (differentiable is None or differentiable[i]) and \
+                (r._data.dtype.kind in "fcV" or r._data.dtype == jnp.bfloat16):
+            r.grad_fn, r._out, r._rg = node, i, True
+    return node
+
+
+def _shape_error(vals, e):
+    """PyTorch's RuntimeError for operands that do not broadcast; otherwise `e` unchanged."""
+    shapes = [v.shape for v in vals if hasattr(v, "shape")]
+    if len(shapes) < 2 or "shape" not in str(e):
+        return e
+    nd = builtins.max(len(s) for s in shapes)
+    for i in range(1, nd + 1):
+        sizes = [s[-i] for s in shapes if len(s) >= i]
+        big = [n for n in sizes if n != 1]
+        if big and builtins.any(n != big[0] for n in big):
+            a, b = big[0], next(n for n in big if n != big[0])
+            return RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                                f"({b}) at non-singleton dimension {nd - i}")
+    return e
+
+
+def check_inplace(t):
+    if t._base is not None:
+        size, stride, _ = t._meta
+        if builtins.any(st == 0 and n > 1 for n, st in zip(size, stride)):
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
+    if GRAD[0]:
+        if t._base is None:
+            if t._rg and t.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
+        else:
+            b = t._base
+            if b._rg and b.grad_fn is None and t._rg:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
+
+
+def commit(t, r):
+    """Make tensor t hold r's value (same shape) in place: the in-place half of `x.op_()`."""
+    own = r.grad_fn
+    root = t._base if t._base is not None else t
+    old = root._ver
+    out = _commit(t, r)
+    if own is not None and own.saved and root._ver != old:
+        # the in-place op's own node saved t's storage at the version before the write; its
+        # values are immutable jax arrays, so its own write does not invalidate them
+        new = root._ver
+        own.saved = tuple((s, new) if s is root and v == old else (s, v) for s, v in own.saved)
+    return out
+
+
+def _commit(t, r):
+    if r.dtype is not t.dtype:
+        if r.dtype.category > t.dtype.category:
+            raise RuntimeError(f"result type {D.scalar_name(r.dtype)} can't "
+                               f"be cast to the desired output type "
+                               f"{D.scalar_name(t.dtype)}")
+        r = call(TABLE["to_dtype"], (r,), (t.dtype,))
+    rv = r._v
+    tshape = t._v.shape
+    if rv.shape != tshape:
+        try:
+            r = call(TABLE["expand"], (r,), (tshape,))
+        except Exception:  # noqa: BLE001
+            raise RuntimeError(f"output with shape {list(tshape)} doesn't match the broadcast "
+                               f"shape {list(rv.shape)}") from None
+        rv = r._v
+    b = t._base
+    if b is None:
+        _set_root(t, rv)
+        if r._rg and GRAD[0]:
+            t.grad_fn, t._out, t._rg = r.grad_fn, r._out, True
+        return t
+    size, stride, off = t._meta
+    if not t._rg and not (r._rg and GRAD[0]):
+        # a write through a detached view (`p.data.sub_(...)`) is not recorded on the base
+        _set_root(b, TABLE["copy_slices"].kernel((size, stride), None)(b._v, rv, off))
+        t._data, t._vsync = rv, b._ver
+        return t
+    nb = call(TABLE["copy_slices"], (b, r, off), (size, stride))
+    _set_root(b, nb._data)
+    if nb._rg:
+        b.grad_fn, b._out, b._rg = nb.grad_fn, 0, True
+    t._data, t._vsync = rv, b._ver
+    if r._rg and GRAD[0]:
+        t.grad_fn, t._out, t._rg = r.grad_fn, r._out, True
+    return t
+
+
+def inplace(op, t, args, static):
+    check_inplace(t)
+    r = call(op, (t, *args), static)
+    return commit(t, r)
+
+
+def write_out(out, r):
+    """Implement `out=`: out takes r's value (resized like PyTorch if its shape differs)."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if out._v.shape != r._v.shape and out._base is None:
+        out._data = jnp.zeros(r._v.shape, out._v.dtype)
+        out._np = None
+    if GRAD[0] and r._rg:
+        raise RuntimeError("out=... arguments don't support automatic differentiation, but one "
+                           "of the arguments requires grad.")
+    return commit(out, r)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._autograd_core import (ANOMALY, enable_grad, inference_mode, is_grad_enabled,
                               no_grad, set_grad_enabled)
+from .._ops.registry import HOOKS
 from . import engine
 from .engine import configure, stats
 from .function import Function, FunctionCtx, once_differentiable
@@ -218,11 +219,10 @@ class detect_anomaly:
 
     def __enter__(self):
         self._prev = ANOMALY[0]
-        ANOMALY[0] = self.check_nan
-        _install_anomaly_hook()
+        _set_anomaly(self.check_nan)
 
     def __exit__(self, *exc):
-        ANOMALY[0] = self._prev
+        _set_anomaly(self._prev)
         return False
 
     def __call__(self, fn):
@@ -233,9 +233,7 @@ class detect_anomaly:
 
 
 def set_detect_anomaly(mode, check_nan=True):
-    ANOMALY[0] = bool(mode) and check_nan
-    if ANOMALY[0]:
-        _install_anomaly_hook()
+    _set_anomaly(bool(mode) and check_nan)
     return contextlib.nullcontext()
 
 
@@ -243,33 +241,20 @@ def is_anomaly_enabled():
     return ANOMALY[0]
 
 
-_installed = []
+def _set_anomaly(on):
+    """Anomaly mode is a dispatch post-hook, present only while the mode is on."""
+    ANOMALY[0] = on
+    (HOOKS.add if on else HOOKS.remove)("post", _anomaly_check)
 
 
-def _install_anomaly_hook():
-    """Wrap eager dispatch once: with anomaly mode on, a NaN result names the op."""
-    if _installed:
-        return
-    from .. import _tensor
-    orig = _tensor.call
-
-    def checked(op, args, static):
-        out = orig(op, args, static)
-        if ANOMALY[0]:
-            for r in (out if isinstance(out, tuple) else (out,)):
-                v = r._v
-                if not isinstance(v, jax.core.Tracer) and jnp.issubdtype(v.dtype, jnp.inexact) \
-                        and bool(jnp.isnan(v).any()):
-                    raise RuntimeError(f"Function '{op.node_name(static)}' returned nan values "
-                                       f"in its 0th output.")
-        return out
-
-    _tensor.call = checked
-    import sys
-    for name, mod in list(sys.modules.items()):
-        if name.startswith("torchlike") and getattr(mod, "call", None) is orig:
-            mod.call = checked
-    _installed.append(True)
+def _anomaly_check(op, args, static, out):
+    """With anomaly mode on, a NaN result names the op that made it."""
+    for r in (out if isinstance(out, tuple) else (out,)):
+        v = r._v
+        if not isinstance(v, jax.core.Tracer) and jnp.issubdtype(v.dtype, jnp.inexact) \
+                and bool(jnp.isnan(v).any()):
+            raise RuntimeError(f"Function '{op.node_name(static)}' returned nan values "
+                               f"in its 0th output.")
 
 
 def Variable(data, requires_grad=False, volatile=False):

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._ops.registry import Tiered
-from .._autograd_core import node_class
+from .._ops.registry import record as _tape_record  # `record` is a flag name here
 
 # measured on a 2-core CPU (docs/autograd.md): see configure()
 COMPILE_AFTER = 4      # sightings of a structure before it is compiled whole
@@ -182,10 +182,10 @@ def _check(node):
     for root, ver in node.saved or ():
         t = root() if isinstance(root, weakref.ref) else root
         if t is not None and t._ver != ver:
-            from .._tensor import _TYPE_NAMES
+            from .._dtype import scalar_name
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [torch.{_TYPE_NAMES.get(t.dtype.name, '')}Tensor "
+                f"inplace operation: [torch.{scalar_name(t.dtype)}Tensor "
                 f"[{', '.join(str(s) for s in t.shape)}]], which is output {t._out} of "
                 f"{type(t.grad_fn).__name__ if t.grad_fn is not None else 'AccumulateGrad'}, "
                 f"is at version {t._ver}; expected version {ver} instead. Hint: enable anomaly "
@@ -275,12 +275,7 @@ def _apply(k, vals, refs, record, name):
         used = _used_args(k, vals)
         refs = tuple(r if u else None for r, u in zip(refs, used))
         if any(r is not None for r in refs):
-            node = node_class(name)(k, refs, tuple(vals),
-                                    tuple((o.shape, o.dtype) for o in outs))
-            node.multi = multi
-            for i, r in enumerate(res):
-                if jnp.issubdtype(r._data.dtype, jnp.inexact):
-                    r.grad_fn, r._out, r._rg = node, i, True
+            _tape_record(name, k, refs, vals, res, multi)
     return res
 
 

@@ -6,6 +6,7 @@ import functools
 import jax
 
 from .._autograd_core import GRAD, no_grad, node_class
+from .._ops.registry import record, ref
 
 
 class FunctionCtx:
@@ -66,28 +67,19 @@ class Function(metaclass=FunctionMeta):
             out = cls.forward(ctx, *args, **kwargs)
         multi = isinstance(out, tuple)
         outs = out if multi else (out,)
-        record = GRAD[0] and any(ctx.needs_input_grad)
-        if not record:
+        if not (GRAD[0] and any(ctx.needs_input_grad)):
             return out
 
         saved = ctx.saved_tensors
         saved_t = [s for s in saved if isinstance(s, Tensor)]
         kernel = _kernel(cls, ctx, args, kwargs, tensor_pos, saved)
         tens = [args[i] for i in tensor_pos]
-        inputs = tuple(((t.grad_fn, t._out) if t.grad_fn is not None else t) if t.requires_grad
-                       else None for t in tens)
         # saved tensors are inputs of the node (never differentiated), so the backward program
         # takes them as arguments and is reused by the next call with the same structure
-        node = cls._backward_cls(kernel, inputs + (None,) * len(saved_t),
-                                 tuple(t._v for t in (*tens, *saved_t)),
-                                 tuple((o._v.shape, o._v.dtype) for o in outs))
-        node.multi = True
-        res = []
-        for i, o in enumerate(outs):
-            r = _new(o._v)
-            if id(o) not in ctx._non_diff and o.dtype.category >= 2:
-                r.grad_fn, r._out, r._rg = node, i, True
-            res.append(r)
+        res = [_new(o._v) for o in outs]
+        record(cls._backward_cls.__name__, kernel, [ref(t) for t in tens] + [None] * len(saved_t),
+               [t._v for t in (*tens, *saved_t)], res, True,
+               differentiable=[id(o) not in ctx._non_diff for o in outs])
         return tuple(res) if multi else res[0]
 
 

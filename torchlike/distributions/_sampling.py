@@ -9,9 +9,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .._ops.registry import defop
+from .._ops.registry import call, defop
 from .._random import gen
-from .._tensor import _new, call
+from .._tensor import _new
 
 
 @defop("dist_standard_gamma", n_in=2, saves="none", grad="StandardGammaBackward0")

@@ -7,8 +7,8 @@ from jax.scipy.linalg import solve_triangular
 
 from .. import _functions as F
 from .. import linalg
-from .._ops.registry import defop
-from .._tensor import Size, call
+from .._ops.registry import call, defop
+from .._tensor import Size
 from . import constraints
 from .distribution import Distribution
 from .utils import _size, _standard_normal, lazy_property

@@ -16,16 +16,12 @@ from .. import _functions as _F
 from .._autograd_core import GRAD, no_grad
 from .._ops import nn as _nn_ops  # noqa: F401  (registers the nn ops)
 from .._ops.registry import TABLE as T
-from .._tensor import Tensor, _is_tracer, _new, call, check_inplace, commit
+from .._ops.registry import call, check_inplace, commit
+from .._tensor import Tensor, _is_tracer, _new
 
 _int = builtins.int
 _float = builtins.float
 _bool = builtins.bool
-
-
-def _tn(d):
-    from .._tensor import _TYPE_NAMES
-    return _TYPE_NAMES.get(d.name, d.name)
 
 
 def _tuple(x, n):
@@ -102,8 +98,8 @@ def linear(input, weight, bias=None):
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
                            f"{input.dim()}D and {weight.dim()}D")
     if input.dtype is not weight.dtype and not _autocast_on():
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_tn(input.dtype)}"
-                           f" and {_tn(weight.dtype)}")
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {D.scalar_name(input.dtype)}"
+                           f" and {D.scalar_name(weight.dtype)}")
     in_f = input.shape[-1]
     if weight.dim() == 2 and in_f != weight.shape[1]:
         rows = math.prod(input.shape[:-1]) if input.dim() > 1 else 1
@@ -885,7 +881,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, "
                            f"got {list(target.shape)}")
     if target.dtype.category != 1:
-        raise RuntimeError(f"expected scalar type Long but found {_tn(target.dtype)}")
+        raise RuntimeError(f"expected scalar type Long but found {D.scalar_name(target.dtype)}")
     c = input.shape[1] if input.dim() > 1 else input.shape[0]
     if weight is not None and weight.numel() != c:
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "

@@ -10,7 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._autograd_core import no_grad
-from .._tensor import _new, commit
+from .._ops.registry import commit
+from .._tensor import _new
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",

@@ -36,7 +36,8 @@ import jax.numpy as jnp
 import optax
 
 from .._autograd_core import GRAD
-from .._tensor import Tensor, _new, _set_root, commit
+from .._ops.registry import commit
+from .._tensor import Tensor, _new, _set_root
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook",
            "required"]

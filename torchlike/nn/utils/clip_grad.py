@@ -6,7 +6,8 @@ import warnings
 import jax.numpy as jnp
 
 from ..._autograd_core import no_grad
-from ..._tensor import Tensor, _new, commit
+from ..._ops.registry import commit
+from ..._tensor import Tensor, _new
 
 
 def _grads(parameters):
