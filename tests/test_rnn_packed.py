@@ -222,3 +222,17 @@ def test_lstm_proj_size_errors(torch):
     with pytest.raises(RuntimeError, match=r"Expected hidden\[1\] size \(1, 2, 4\), got "
                                            r"\[1, 2, 2\]"):
         lm(tl.zeros(5, 2, 3), (tl.zeros(1, 2, 2), tl.zeros(1, 2, 2)))
+
+
+def test_traced_lengths_under_compile_say_what_to_do():
+    gru = tl.nn.GRU(2, 3)
+
+    def f(x, lengths):
+        out, h = gru(TR.pack_padded_sequence(x, lengths, enforce_sorted=False))
+        return h.sum()
+
+    cf = tl.compile(f)
+    x, lengths = tl.ones(3, 2, 2), tl.tensor([3, 1])
+    cf(x, lengths)                               # first sight runs eagerly
+    with pytest.raises(RuntimeError, match="Pass the lengths as a Python list"):
+        cf(x, lengths)

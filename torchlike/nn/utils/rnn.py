@@ -95,6 +95,13 @@ def invert_permutation(permutation):
 
 def _host_ints(x):
     if isinstance(x, Tensor):
+        from ..._tensor import _is_tracer
+        if _is_tracer(x._v):
+            raise RuntimeError(
+                "pack_padded_sequence: the sequence lengths are a traced tensor inside "
+                "torchlike.compile, but packing needs their values (they set the packed "
+                "shapes). Pass the lengths as a Python list (a constant of the compiled "
+                "function), or pack outside the compiled function.")
         return np.asarray(x._v).reshape(-1).astype(np.int64)
     return np.asarray([int(v) for v in x], np.int64)
 
