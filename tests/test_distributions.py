@@ -314,3 +314,108 @@ def test_simplex_transforms(torch, tname):
         res.append(out)
     for a, b in zip(*res):
         assert_close(a, b, rtol=1e-6)
+
+
+# (name, builder(m, params...), value for log_prob, params as float64 data, what to compare)
+def _p(m, x):
+    return m.tensor(x, dtype=m.float64, requires_grad=True)
+
+
+_PR = [0.2, 0.5, 0.3]
+MORE = [
+    ("Binomial", lambda m, p: _lt(m).Binomial(m.tensor([5., 5.], dtype=m.float64), p),
+     [2., 4.], [[0.3, 0.6]], ("entropy", "mean", "variance", "mode")),
+    ("Binomial_logits", lambda m, l: _lt(m).Binomial(3, logits=l), [0., 3.], [[0.3, -1.0]],
+     ("entropy", "mean", "variance")),
+    ("Multinomial", lambda m, p: _lt(m).Multinomial(4, p), [1., 2., 1.], [_PR],
+     ("entropy", "mean", "variance")),
+    ("OneHotCategorical", lambda m, p: _lt(m).OneHotCategorical(p), [0., 1., 0.], [_PR],
+     ("entropy", "mean", "variance", "mode")),
+    ("RelaxedBernoulli", lambda m, t, p: _lt(m).RelaxedBernoulli(t, p), [0.2, 0.9],
+     [0.5, [0.3, 0.6]], ()),
+    ("RelaxedOneHotCategorical", lambda m, t, p: _lt(m).RelaxedOneHotCategorical(t, p),
+     [0.2, 0.7, 0.1], [0.5, _PR], ()),
+    ("MixtureSameFamily", lambda m, w, mu, s: _lt(m).MixtureSameFamily(
+        _lt(m).Categorical(w), _lt(m).Normal(mu, s)), [0.2, 1.1],
+     [[0.3, 0.7], [0., 1.], [1., 0.5]], ("mean", "variance", "cdf")),
+    ("MixtureSameFamily_mvn", lambda m, w, mu: _lt(m).MixtureSameFamily(
+        _lt(m).Categorical(w), _lt(m).Independent(_lt(m).Normal(mu, m.ones_like(mu)), 1)),
+     [0.2, 1.1], [[0.3, 0.7], [[0., 1.], [1., -1.]]], ("mean", "variance")),
+    ("LowRankMultivariateNormal", lambda m, mu, w, d: _lt(m).LowRankMultivariateNormal(
+        mu, w, d), [0.2, 0.1, -0.3], [[[0., 0.5, 0.], [1., 0., 1.]],
+                                      [[[0.5], [0.2], [-0.3]]], [[1., 2., 0.5]]],
+     ("entropy", "mean", "variance", "covariance_matrix", "precision_matrix", "scale_tril")),
+]
+
+
+@pytest.mark.parametrize("name,build,value,params,attrs", MORE, ids=[c[0] for c in MORE])
+def test_more_families(torch, name, build, value, params, attrs):
+    import torch.distributions  # noqa: F401
+    res = []
+    for m in (tl, torch):
+        ps = [_p(m, x) for x in params]
+        d = build(m, *ps)
+        out = {"log_prob": d.log_prob(m.tensor(value, dtype=m.float64))}
+        for a in attrs:
+            out[a] = d.cdf(m.tensor(0.3, dtype=m.float64)) if a == "cdf" else getattr(d, a)
+            if callable(out[a]):
+                out[a] = out[a]()
+        out["grads"] = [g if g is not None else m.zeros(()) for g in m.autograd.grad(
+            out["log_prob"].sum(), ps, allow_unused=True, retain_graph=True)]
+        s = d.rsample((2,)) if d.has_rsample else d.sample((2,))
+        out["sample"] = (tuple(s.shape), str(s.dtype).replace("torch.", ""))
+        out["shapes"] = (tuple(d.batch_shape), tuple(d.event_shape))
+        if d.has_rsample:
+            out["rsample_grad"] = any(g is not None for g in m.autograd.grad(
+                s.sum(), ps, allow_unused=True))
+        res.append(out)
+    mine, ref = res
+    assert mine.keys() == ref.keys()
+    for k in mine:
+        if k == "grads":
+            for a, b in zip(mine[k], ref[k]):
+                assert_close(a, b, rtol=1e-6, atol=1e-9)
+        elif hasattr(ref[k], "detach"):
+            assert_close(mine[k], ref[k], rtol=1e-6, atol=1e-9)
+        else:
+            assert mine[k] == ref[k], (k, mine[k], ref[k])
+
+
+KL_PAIRS = [
+    ("Laplace", lambda m, a, b: _lt(m).Laplace(a, b)),
+    ("Cauchy", lambda m, a, b: _lt(m).Cauchy(a, b)),
+    ("Gumbel", lambda m, a, b: _lt(m).Gumbel(a, b)),
+    ("LogNormal", lambda m, a, b: _lt(m).LogNormal(a, b)),
+    ("Binomial", lambda m, a, b: _lt(m).Binomial(5, m.sigmoid(a))),
+    ("OneHotCategorical", lambda m, a, b: _lt(m).OneHotCategorical(logits=a)),
+    ("Transformed", lambda m, a, b: _lt(m).TransformedDistribution(
+        _lt(m).Normal(a, b), [_lt(m).transforms.AffineTransform(1.0, 2.0),
+                              _lt(m).transforms.SigmoidTransform()])),
+]
+
+
+@pytest.mark.parametrize("name,build", KL_PAIRS, ids=[c[0] for c in KL_PAIRS])
+def test_more_kl(torch, name, build):
+    res = []
+    for m in (tl, torch):
+        a = _p(m, [0.2, -0.5, 0.1])
+        b = _p(m, [1.0, 2.0, 0.7])
+        p, q = build(m, a, b), build(m, a.detach() * 0.5 + 0.3, b.detach() + 0.2)
+        kl = m.distributions.kl_divergence(p, q)
+        res.append((kl, *m.autograd.grad(kl.sum(), [a, b], allow_unused=True)))
+    for x, y in zip(*res):
+        if y is None:
+            assert x is None or not x.abs().sum().item()
+        else:
+            assert_close(x, y, rtol=1e-6, atol=1e-9)
+
+
+def test_more_errors(torch):
+    import torch.distributions as TD
+    for m, dd in ((tl, D), (torch, TD)):
+        with pytest.raises(NotImplementedError, match="Inhomogeneous total count"):
+            dd.Binomial(m.tensor([2., 3.]), m.tensor([0.5, 0.5])).entropy()
+        with pytest.raises(ValueError, match="needs to be an  instance of"):
+            dd.MixtureSameFamily(dd.Normal(0., 1.), dd.Normal(m.zeros(2), m.ones(2)))
+        with pytest.raises(NotImplementedError, match="q.total_count > p.total_count"):
+            dd.kl_divergence(dd.Binomial(2, m.tensor(0.5)), dd.Binomial(3, m.tensor(0.5)))

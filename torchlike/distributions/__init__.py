@@ -23,6 +23,12 @@ from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTra
                          PowerTransform, SigmoidTransform, SoftmaxTransform,
                          StickBreakingTransform, TanhTransform, Transform)
 from .transformed_distribution import LogNormal, TransformedDistribution
+from .discrete import Binomial, Multinomial, OneHotCategorical, OneHotCategoricalStraightThrough
+from .relaxed import (ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli,
+                      RelaxedOneHotCategorical)
+from .mixture_same_family import MixtureSameFamily
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
+from . import _kl_tail  # noqa: F401  (registers more KL pairs)
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .poisson import Poisson
@@ -34,4 +40,7 @@ __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exp
            "StudentT", "LogNormal", "TransformedDistribution", "transforms", "Transform",
            "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
            "PowerTransform", "SigmoidTransform", "SoftmaxTransform", "StickBreakingTransform",
-           "TanhTransform"]
+           "TanhTransform", "Binomial", "Multinomial", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+           "LogitRelaxedBernoulli", "ExpRelaxedCategorical", "MixtureSameFamily",
+           "LowRankMultivariateNormal"]

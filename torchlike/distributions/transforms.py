@@ -74,6 +74,23 @@ class Transform:
     def __repr__(self):
         return self.__class__.__name__ + "()"
 
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = object.__hash__
+
+
+class _Parameterless(Transform):
+    """Transforms without parameters: equal to any instance of the same class."""
+
+    def __eq__(self, other):
+        return isinstance(other, type(self))
+
+    __hash__ = object.__hash__
+
 
 class _InverseTransform(Transform):
     def __init__(self, transform):
@@ -190,7 +207,7 @@ class ComposeTransform(Transform):
 identity_transform = ComposeTransform([])
 
 
-class ExpTransform(Transform):
+class ExpTransform(_Parameterless):
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
@@ -220,6 +237,14 @@ class PowerTransform(Transform):
         return self.exponent.sign() if hasattr(self.exponent, "sign") else \
             (1 if self.exponent >= 0 else -1)
 
+    def __eq__(self, other):
+        if not isinstance(other, PowerTransform):
+            return False
+        e = self.exponent == other.exponent
+        return bool(e.all()) if hasattr(e, "all") else bool(e)
+
+    __hash__ = object.__hash__
+
     def _call(self, x):
         return x.pow(self.exponent)
 
@@ -230,7 +255,7 @@ class PowerTransform(Transform):
         return F.abs(self.exponent * y / x).log()
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(_Parameterless):
     domain = constraints.real
     codomain = constraints.unit_interval
     bijective = True
@@ -252,7 +277,7 @@ class SigmoidTransform(Transform):
         return -NF.softplus(-x) - NF.softplus(x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(_Parameterless):
     domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
@@ -269,7 +294,7 @@ class TanhTransform(Transform):
         return 2.0 * (math.log(2.0) - x - NF.softplus(-2.0 * x))
 
 
-class AbsTransform(Transform):
+class AbsTransform(_Parameterless):
     domain = constraints.real
     codomain = constraints.positive
 
@@ -304,6 +329,19 @@ class AffineTransform(Transform):
             return 1 if float(self.scale) > 0 else -1 if float(self.scale) < 0 else 0
         return self.scale.sign()
 
+    def __eq__(self, other):
+        if not isinstance(other, AffineTransform):
+            return False
+        for a, b in ((self.loc, other.loc), (self.scale, other.scale)):
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+                if a != b:
+                    return False
+            elif not bool((a == b).all() if hasattr(a == b, "all") else a == b):
+                return False
+        return True
+
+    __hash__ = object.__hash__
+
     def _call(self, x):
         return self.loc + self.scale * x
 
@@ -325,7 +363,7 @@ class AffineTransform(Transform):
         return result.expand(tuple(shape))
 
 
-class SoftmaxTransform(Transform):
+class SoftmaxTransform(_Parameterless):
     domain = constraints.real_vector
     codomain = constraints.simplex
 
@@ -337,7 +375,7 @@ class SoftmaxTransform(Transform):
         return y.log()
 
 
-class StickBreakingTransform(Transform):
+class StickBreakingTransform(_Parameterless):
     domain = constraints.real_vector
     codomain = constraints.simplex
     bijective = True
