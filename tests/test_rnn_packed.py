@@ -108,7 +108,6 @@ _CASES = [
     ("GRU", dict(num_layers=2, bidirectional=True)),
     ("RNN", dict(nonlinearity="relu", batch_first=True)),
     ("LSTM", dict(proj_size=2, bidirectional=True, num_layers=2)),
-    ("GRU", dict(batch_first=True, bidirectional=True)),
 ]
 
 

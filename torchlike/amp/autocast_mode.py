@@ -142,6 +142,9 @@ def _sync_hook(on):
             h = _hooks()
             if h is not None:
                 (h.add if _ON_THREADS else h.remove)("pre", _pre_hook)
+            elif _ON_THREADS:
+                warnings.warn("torchlike.autocast: this build's op dispatch has no hook point "
+                              "(HOOKS), so ops run in their inputs' dtypes", stacklevel=4)
 
 
 def _dev(device_type):
