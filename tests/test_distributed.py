@@ -48,106 +48,120 @@ def test_distributed_sampler_errors():
 
 
 # ------------------------------------------------------------------- multi-process (launcher)
+#
+# One launch of two ranks runs every multi-process check in turn (each launch costs two
+# interpreters, JAX's runtime and the compiles); each check prints "ok <name>" on both ranks and
+# the tests below read the shared output. The job ends with rank 1 killing itself while rank 0
+# waits in a collective: the launcher must end the job with an error, quickly.
 
+import json  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 HERE = os.path.abspath(__file__)
 ROOT = os.path.dirname(os.path.dirname(HERE))
+CHECKS = ["env", "collectives", "groups", "sampler", "ddp_eager", "ddp_compiled", "unused"]
 
 
-def _launch(case, nproc=2, timeout=150, extra=()):
-    env = dict(os.environ, PYTHONPATH=ROOT, TORCHLIKE_DIST_INIT_TIMEOUT="60")
-    env.pop("XLA_FLAGS", None)
+def _env(**kw):
+    env = dict(os.environ, PYTHONPATH=ROOT, TORCHLIKE_DIST_INIT_TIMEOUT="60", **kw)
+    if "XLA_FLAGS" not in kw:
+        env.pop("XLA_FLAGS", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def job():
     launcher = os.path.join(ROOT, "torchlike", "distributed", "run.py")  # skips one import
-    cmd = [sys.executable, launcher, "--standalone",
-           "--nproc-per-node", str(nproc), *extra, HERE, case]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT)
+    cmd = [sys.executable, launcher, "--standalone", "--nproc-per-node", "2", HERE, "job"]
+    r = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=240, cwd=ROOT)
+    r.end = time.time()
+    return r
 
 
-def _ok(r):
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    return r.stdout
+def _passed(job, name):
+    got = job.stdout.count(f"ok {name}\n")
+    assert got == 2, f"check {name!r} passed on {got} of 2 ranks\n" + job.stdout[-3000:] + \
+        job.stderr[-5000:]
 
 
-def test_collectives_and_ddp_two_processes():
-    """One launch: the launcher's environment, every collective against numpy, DDP training."""
-    out = _ok(_launch("all", timeout=300))
-    lines = sorted(ln for ln in out.splitlines() if ln.startswith("env "))
-    assert lines == ["env 0 0 2 2 127.0.0.1 True", "env 1 1 2 2 127.0.0.1 True"]
-    assert out.count("collectives ok") == 2 and out.count("ddp ok") == 2
+@pytest.mark.parametrize("name", CHECKS)
+def test_two_processes(job, name):
+    """env: the launcher's variables; collectives: every collective against numpy; groups:
+    new_group, subgroups, group ranks; sampler: see below; ddp_eager / ddp_compiled: the MNIST
+    MLP trained 20 steps on 2 ranks (with no_sync micro-batches) has identical parameters on
+    both ranks, equal (1e-5) to one process on the concatenated batch, and the compiled step's
+    program holds the all-reduce; unused: find_unused_parameters."""
+    _passed(job, name)
+    if name == "env":
+        lines = sorted(ln for ln in job.stdout.splitlines() if ln.startswith("env "))
+        assert lines == ["env 0 0 2 2 127.0.0.1 True", "env 1 1 2 2 127.0.0.1 True"]
 
 
-def test_dead_rank_fails_the_job_quickly():
-    import time
-    t0 = time.monotonic()
-    r = _launch("die", timeout=120)
-    assert r.returncode == 3, r.stderr[-2000:]
-    assert "rank 1 (local rank 1" in r.stderr and "exited with code 3" in r.stderr
-    assert time.monotonic() - t0 < 110
+def test_sampler_in_two_processes_matches_torch(job, torch):
+    """DistributedSampler reading rank and world size from the process group gives each rank
+    the indices PyTorch's sampler gives that rank."""
+    from torch.utils.data.distributed import DistributedSampler as TorchSampler
+    _passed(job, "sampler")
+    seen = 0
+    for ln in job.stdout.splitlines():
+        if ln.startswith("sampler "):
+            _, rank, kw, idx = ln.split(" ", 3)
+            kw = json.loads(kw)
+            s = TorchSampler(list(range(kw.pop("n"))), num_replicas=2, rank=int(rank), **kw)
+            s.set_epoch(1)
+            assert json.loads(idx) == list(s), ln
+            seen += 1
+    assert seen == 4
 
 
-def test_data_parallel_sharded_step_matches_one_device():
-    env = dict(os.environ, PYTHONPATH=ROOT, XLA_FLAGS="--xla_force_host_platform_device_count=4")
-    r = subprocess.run([sys.executable, HERE, "dp"], env=env, capture_output=True, text=True,
-                       timeout=150, cwd=ROOT)
-    assert r.returncode == 0 and "dp ok" in r.stdout, r.stdout[-2000:] + r.stderr[-3000:]
+def test_killed_rank_ends_the_job(job):
+    _passed(job, "unused")
+    m = re.search(r"^dying (\S+)$", job.stdout, re.M)
+    assert m, job.stdout[-2000:]
+    assert job.returncode == 128 + 9, job.stderr[-2000:]
+    assert re.search(r"rank 1 \(local rank 1, pid \d+\) was killed by signal 9; terminating",
+                     job.stderr)
+    assert job.end - float(m.group(1)) < 20
 
 
-def _worker_dp():
-    """Four forced CPU devices: DataParallel's compiled and eager steps against one device."""
-    import jax
-    assert len(jax.local_devices()) == 4
-    loss_fn = tl.nn.CrossEntropyLoss()
-
-    def train(model, compiled, steps=6):
-        opt = tl.optim.Adam(model.parameters(), lr=0.01)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        step = tl.compile(step) if compiled else step
-        data = np.random.RandomState(0)
-        for _ in range(steps):
-            loss = step(tl.tensor(data.randn(8, 6).astype(np.float32)),
-                        tl.tensor(data.randint(0, 3, 8)))
-        return [p.detach().numpy() for p in model.parameters()], loss.item()
-
-    want = {c: train(_mlp(0), c) for c in (True, False)}  # one device, before any replication
-    for compiled in (True, False):
-        m = _mlp(0)
-        dp = tl.nn.DataParallel(m)
-        assert [k for k, _ in dp.named_parameters()][0] == "module.0.weight"
-        assert len(m[0].weight._v.sharding.device_set) == 4
-        out = dp(tl.zeros(8, 6))
-        assert out._v.sharding.spec[0] == "batch"
-        got, loss = train(dp, compiled)
-        assert abs(loss - want[compiled][1]) < 1e-5
-        for a, b in zip(got, want[compiled][0]):
-            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
-    print("dp ok", flush=True)
+def _run_checks(names, fns):
+    for name in names:
+        t0 = time.perf_counter()
+        try:
+            fns[name]()
+        except BaseException:
+            import traceback
+            traceback.print_exc()
+            sys.stdout.flush()
+            os._exit(1)
+        _say("ok", name)
+        if os.environ.get("TL_DIST_TIMES"):
+            _say("time", name, round(time.perf_counter() - t0, 2))
 
 
-def _worker_env():
+def _say(*parts):
+    """One line in one write: the two ranks share the launcher's stdout."""
+    os.write(1, (" ".join(str(p) for p in parts) + "\n").encode())
+
+
+def _check_env():
     e = os.environ
-    print("env", e["RANK"], e["LOCAL_RANK"], e["WORLD_SIZE"], e["LOCAL_WORLD_SIZE"],
-          e["MASTER_ADDR"], tl.distributed.is_torchelastic_launched(), flush=True)
+    _say("env", e["RANK"], e["LOCAL_RANK"], e["WORLD_SIZE"], e["LOCAL_WORLD_SIZE"],
+         e["MASTER_ADDR"], tl.distributed.is_torchelastic_launched())
 
 
-def _worker_collectives():
+def _check_collectives():
     import pickle
     import torchlike.distributed as dist
     dist.init_process_group("gloo")
     r, n = dist.get_rank(), dist.get_world_size()
     assert (n, dist.get_backend(), dist.is_initialized()) == (2, "gloo", True)
-    assert dist.new_group() is dist.group.WORLD
     rng = [np.random.RandomState(k) for k in range(n)]
     xs = [g.randn(3, 4).astype(np.float32) for g in rng]
     ints = [np.arange(6).reshape(2, 3) * (k + 2) - 3 for k in range(n)]
@@ -187,6 +201,9 @@ def _worker_collectives():
     t = tl.zeros(3)
     dist.scatter(t, [tl.full((3,), 10.0 + k) for k in range(n)] if r == 0 else None, src=0)
     assert (t.numpy() == 10.0 + r).all()
+    got = [tl.zeros(3, 4) for _ in range(n)] if r == 1 else None
+    dist.gather(tl.tensor(xs[r]), got, dst=1)
+    assert r == 0 or all((a.numpy() == x).all() for a, x in zip(got, xs))
     objs = [None] * n
     dist.all_gather_object(objs, {"rank": r, "s": "x" * (5 + 40 * r)})
     assert objs == [{"rank": k, "s": "x" * (5 + 40 * k)} for k in range(n)]
@@ -201,84 +218,181 @@ def _worker_collectives():
             f(tl.ones(1), 1 - r)
     with pytest.raises(ValueError, match="tensor_list has 1 tensors"):
         dist.all_gather([tl.zeros(3, 4)], tl.tensor(xs[r]))
+    with pytest.raises(ValueError, match="Must specify global_rank or group_rank"):
+        dist.broadcast(tl.ones(1))
     with pytest.raises(ValueError, match="twice"):
         dist.init_process_group("gloo")
     assert pickle.loads(pickle.dumps(7)) == 7
     dist.barrier()
-    print("collectives ok", flush=True)
 
 
-def _mlp(seed):
+def _check_groups():
+    import warnings
+    import torchlike.distributed as dist
+    r = dist.get_rank()
+    both = dist.new_group([1, 0])
+    assert both is not dist.group.WORLD and dist.get_world_size(both) == 2
+    assert dist.get_process_group_ranks(both) == [0, 1] and dist.get_rank(both) == r
+    t = tl.tensor([1.0 + r, 10.0])
+    dist.all_reduce(t, group=both, op=dist.ReduceOp.MAX)
+    assert t.tolist() == [2.0, 10.0]
+    t = tl.tensor([float(r)])
+    dist.broadcast(t, group=both, group_src=1)
+    assert t.tolist() == [1.0]
+    solo = dist.new_group([1])  # every rank calls new_group; rank 0 is not a member
+    if r == 0:
+        assert solo == dist.GroupMember.NON_GROUP_MEMBER and dist.get_rank(solo) == -1
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t = tl.tensor([5.0])
+            assert dist.all_reduce(t, group=solo) is None and t.tolist() == [5.0]
+        assert "does not belong to the given group" in str(caught[0].message)
+    else:
+        assert (dist.get_rank(solo), dist.get_world_size(solo)) == (0, 1)
+        assert dist.get_global_rank(solo, 0) == 1 and dist.get_group_rank(solo, 1) == 0
+        with pytest.raises(ValueError, match="Global rank 0 is not part of group"):
+            dist.get_group_rank(solo, 0)
+        t = tl.tensor([5.0])
+        dist.all_reduce(t, group=solo)
+        objs = [None]
+        dist.all_gather_object(objs, "one", group=solo)
+        assert t.tolist() == [5.0] and objs == ["one"]
+        with pytest.raises(ValueError, match="Global rank 0 is not part of group"):
+            dist.broadcast(t, src=0, group=solo)
+    with pytest.raises(ValueError, match="duplicate entries"):
+        dist.new_group([0, 0])
+    with pytest.raises(ValueError, match=r"Rank 2 is out of range. Valid ranks are 0 to 1"):
+        dist.new_group([0, 2])
+    dist.barrier(group=both)
+
+
+def _check_sampler():
+    from torchlike.utils.data.distributed import DistributedSampler
+    for kw in ({"n": 23, "shuffle": True, "seed": 3}, {"n": 23, "drop_last": True, "seed": 1}):
+        args = dict(kw)
+        s = DistributedSampler(list(range(args.pop("n"))), **args)
+        s.set_epoch(1)
+        _say("sampler", tl.distributed.get_rank(), json.dumps(kw, separators=(",", ":")),
+             json.dumps(list(s)))
+
+
+def _mnist(n):
+    from torchlike.vision import datasets
+    ds = datasets.MNIST(datasets.mnist_sample_root(), train=True, download=False)
+    x = (ds.data[:n].float() / 255.0 - 0.5) / 0.5
+    return x.numpy(), ds.targets[:n].numpy()
+
+
+def _mnist_mlp(seed):
     tl.manual_seed(seed)
-    return tl.nn.Sequential(tl.nn.Linear(6, 16), tl.nn.ReLU(), tl.nn.Linear(16, 3))
+    nn = tl.nn
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64),
+                         nn.ReLU(), nn.Linear(64, 10))
 
 
-def _worker_ddp():
+STEPS, B, ACC = 20, 8, (1, 11)  # steps, batch per rank, steps that accumulate micro-batches
+_REF = []
+
+
+def _batches(X, Y, n):
+    """Step i's global batch: (step, rank, micro-batch) -> rows; accumulation steps have two
+    micro-batches of B rows per rank (every micro-batch has the same shape)."""
+    at = 0
+    for i in range(STEPS):
+        k = 2 if i in ACC else 1
+        yield i, [(X[at + j * B * n:at + (j + 1) * B * n], Y[at + j * B * n:at + (j + 1) * B * n])
+                  for j in range(k)]
+        at += k * B * n
+
+
+def _reference(X, Y, n):
+    """One process trained on the concatenated batches (computed once, on rank 0)."""
+    if not _REF:
+        ref = _mnist_mlp(seed=300)
+        opt = tl.optim.SGD(ref.parameters(), lr=0.05, momentum=0.9)
+        loss_fn = tl.nn.CrossEntropyLoss()
+        for i, micro in _batches(X, Y, n):
+            opt.zero_grad()
+            for x, y in micro:
+                loss_fn(ref(tl.tensor(x)), tl.tensor(y)).mul(1 / len(micro)).backward()
+            opt.step()
+        _REF.extend(p.detach().numpy() for p in ref.parameters())
+    return _REF
+
+
+def _ddp_run(compiled):
+    """20 steps of DDP on this rank's part of each batch; steps ACC accumulate two
+    micro-batches, the first under no_sync. Parameters must be identical on both ranks and
+    equal (1e-5) to one process trained on the concatenated batches."""
     import torchlike.distributed as dist
     from torchlike.nn.parallel import DistributedDataParallel as DDP
     r, n = dist.get_rank(), dist.get_world_size()
-    _mlp(seed=0)  # the first nn.Linear of a process ignores manual_seed (reported nn.init bug)
-    model = DDP(_mlp(seed=100 + r))  # different init per rank: DDP broadcasts rank 0's
-    ref = _mlp(seed=100)             # one process on the concatenated batch
-    assert list(model.state_dict())[0] == "module.0.weight"
-    for a, b in zip(model.module.parameters(), ref.parameters()):
-        assert (a.detach().numpy() == b.detach().numpy()).all()
-    opt = tl.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    ref_opt = tl.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
-    data = np.random.RandomState(0)
+    X, Y = _mnist((STEPS + len(ACC)) * B * n)
+    model = DDP(_mnist_mlp(seed=300 + r))  # different init per rank: DDP broadcasts rank 0's
+    assert list(model.state_dict())[0] == "module.1.weight"
+    opt = tl.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     loss_fn = tl.nn.CrossEntropyLoss()
-    for step in range(12):
-        x = data.randn(8, 6).astype(np.float32)
-        y = data.randint(0, 3, 8)
-        mine = slice(4 * r, 4 * r + 4)
-        accumulate = step % 4 == 1  # one local micro-batch under no_sync, then a synced one
-        opt.zero_grad()
-        if accumulate:
-            with model.no_sync():
-                loss_fn(model(tl.tensor(x[mine][:2])), tl.tensor(y[mine][:2])).mul(0.5).backward()
-            loss_fn(model(tl.tensor(x[mine][2:])), tl.tensor(y[mine][2:])).mul(0.5).backward()
-        else:
-            loss_fn(model(tl.tensor(x[mine])), tl.tensor(y[mine])).backward()
-        opt.step()
-        ref_opt.zero_grad()
-        if accumulate:
-            halves = [np.r_[4 * k:4 * k + 2] for k in range(n)], [np.r_[4 * k + 2:4 * k + 4]
-                                                                 for k in range(n)]
-            for h in halves:
-                idx = np.concatenate(h)
-                loss_fn(ref(tl.tensor(x[idx])), tl.tensor(y[idx])).mul(0.5).backward()
-        else:
-            loss_fn(ref(tl.tensor(x)), tl.tensor(y)).backward()
-        ref_opt.step()
-    for (name, a), b in zip(model.module.named_parameters(), ref.parameters()):
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-5,
-                                   err_msg=name)
-        got = [tl.zeros(a.shape) for _ in range(n)]
-        dist.all_gather(got, a.detach())
-        assert all((g.numpy() == a.detach().numpy()).all() for g in got), name
-    # the same under torchlike.compile: the hooks' all_reduce is called from the compiled step
-    model, ref = DDP(_mlp(seed=200 + r)), _mlp(seed=200)
-    opt = tl.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    ref_opt = tl.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
 
-    @tl.compile
     def step(x, y):
         opt.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         return loss
-    for _ in range(5):
-        x = data.randn(8, 6).astype(np.float32)
-        y = data.randint(0, 3, 8)
-        step(tl.tensor(x[4 * r:4 * r + 4]), tl.tensor(y[4 * r:4 * r + 4]))
-        ref_opt.zero_grad()
-        loss_fn(ref(tl.tensor(x)), tl.tensor(y)).backward()
-        ref_opt.step()
-    assert step.stats()["traces"] == 1 and step.stats()["cache_hits"] == 3, step.stats()
-    for a, b in zip(model.module.parameters(), ref.parameters()):
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-5)
-    # find_unused_parameters: a branch unused on one rank still gets the averaged gradient
+
+    def half(x, y):  # one of two micro-batches
+        loss_fn(model(x), y).mul(0.5).backward()
+
+    step, half = (tl.compile(step), tl.compile(half)) if compiled else (step, half)
+    for i, micro in _batches(X, Y, n):
+        (x, y), *more = [(tl.tensor(a[B * r:B * r + B]), tl.tensor(b[B * r:B * r + B]))
+                         for a, b in micro]
+        if more:
+            # zeros, not None: a compiled function entered with .grad None runs eagerly (its
+            # first sight creates the gradients, so that entry structure is never "seen")
+            opt.zero_grad(set_to_none=False)
+            with model.no_sync():
+                half(x, y)
+            half(*more[0])
+            opt.step()
+        else:
+            step(x, y)
+    if os.environ.get("TL_DIST_TIMES"):
+        _say("loop done", r, time.perf_counter())
+    ref = _reference(X, Y, n) if r == 0 else None
+    if os.environ.get("TL_DIST_TIMES"):
+        _say("ref done", r, time.perf_counter())
+    for i, (name, a) in enumerate(model.module.named_parameters()):
+        a = a.detach()
+        if r == 0:
+            np.testing.assert_allclose(a.numpy(), ref[i], rtol=1e-5, atol=1e-5, err_msg=name)
+        got = [tl.zeros(a.shape) for _ in range(n)]
+        dist.all_gather(got, a)
+        assert all((g.numpy() == a.numpy()).all() for g in got), name
+    return step, half
+
+
+def _check_ddp_eager():
+    _ddp_run(compiled=False)
+
+
+def _check_ddp_compiled():
+    """The averaging is an all-reduce in the compiled step's XLA program (not a callback);
+    the no_sync micro-batch's program has none."""
+    step, half = _ddp_run(compiled=True)
+    assert step.stats()["traces"] == 1, step.stats()
+    assert step.stats()["cache_hits"] == STEPS - len(ACC) - 2, step.stats()
+    assert half.stats()["traces"] == 2, half.stats()
+    text = [e[0].as_text() for e in step._cache.values()]
+    assert "all_reduce" in text[0] and "callback" not in text[0]
+    synced = {("all_reduce" in e[0].as_text()) for e in half._cache.values()}
+    assert synced == {True, False}
+
+
+def _check_unused():
+    import torchlike.distributed as dist
+    from torchlike.nn.parallel import DistributedDataParallel as DDP
+    r = dist.get_rank()
     branchy = tl.nn.ModuleDict({"a": tl.nn.Linear(2, 1), "b": tl.nn.Linear(2, 1)})
 
     class Pick(tl.nn.Module):
@@ -297,26 +411,123 @@ def _worker_ddp():
     strict(tl.ones(1, 2), use_b=False).sum().backward()
     with pytest.raises(RuntimeError, match="find_unused_parameters=True"):
         strict(tl.ones(1, 2), use_b=False)
-    print("ddp ok", flush=True)
+    with pytest.raises(NotImplementedError, match="world group only"):
+        DDP(Pick(), process_group=dist.new_group([0, 1]))
 
 
-def _worker_die():
-    import time
+def _die():
+    """Rank 1 is killed while rank 0 waits for it in a collective."""
+    import signal
     import torchlike.distributed as dist
-    dist.init_process_group("gloo")
     if dist.get_rank() == 1:
-        os._exit(3)
-    time.sleep(1)
+        time.sleep(0.5)
+        _say("dying", time.time())
+        os.kill(os.getpid(), signal.SIGKILL)
     dist.all_reduce(tl.ones(2))  # waits for the dead rank until the launcher ends us
     time.sleep(300)
 
 
+# ------------------------------------------------------------- one process, four CPU devices
+
+
+@pytest.fixture(scope="module")
+def devices():
+    env = _env(XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    return subprocess.run([sys.executable, HERE, "devices"], env=env, capture_output=True,
+                          text=True, timeout=200, cwd=ROOT)
+
+
+def _dev_passed(devices, name):
+    assert f"ok {name}\n" in devices.stdout, devices.stdout[-2000:] + devices.stderr[-4000:]
+
+
+def test_data_parallel_sharded_step_matches_one_device(devices):
+    """nn.DataParallel over 4 forced CPU devices (batch sharded, parameters replicated): the
+    compiled and eager steps equal one device on the same batch (1e-5)."""
+    _dev_passed(devices, "data_parallel")
+
+
+def test_fully_shard_matches_one_device(devices):
+    """fully_shard over 4 forced CPU devices: compiled and eager steps equal one device (1e-5),
+    each device holds a quarter of every parameter and of the Adam moments."""
+    _dev_passed(devices, "fully_shard")
+
+
+def _small_mlp(seed):
+    tl.manual_seed(seed)
+    return tl.nn.Sequential(tl.nn.Linear(8, 16), tl.nn.ReLU(), tl.nn.Linear(16, 4))
+
+
+def _train_small(model, compiled, steps=4):
+    opt = tl.optim.Adam(model.parameters(), lr=0.01)
+    loss_fn = tl.nn.CrossEntropyLoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = tl.compile(step) if compiled else step
+    data = np.random.RandomState(0)
+    for _ in range(steps):
+        loss = step(tl.tensor(data.randn(8, 8).astype(np.float32)),
+                    tl.tensor(data.randint(0, 4, 8)))
+    return opt, loss.item()
+
+
+def _check_data_parallel(want):
+    for compiled in (True, False):
+        m = _small_mlp(0)
+        dp = tl.nn.DataParallel(m)
+        assert [k for k, _ in dp.named_parameters()][0] == "module.0.weight"
+        assert len(m[0].weight._v.sharding.device_set) == 4
+        assert dp(tl.zeros(8, 8))._v.sharding.spec[0] == "batch"
+        _, loss = _train_small(dp, compiled)
+        assert abs(loss - want[compiled][1]) < 1e-5
+        for a, b in zip(m.parameters(), want[compiled][0]):
+            np.testing.assert_allclose(a.detach().numpy(), b, rtol=1e-5, atol=1e-5)
+
+
+def _check_fully_shard(want):
+    from torchlike.distributed.fsdp import FSDPModule, fully_shard
+    for compiled in (True, False):
+        m = _small_mlp(0)
+        for layer in (m[0], m[2]):
+            fully_shard(layer)
+        fully_shard(m)
+        assert isinstance(m, FSDPModule) and type(m[0]).__name__ == "FSDPLinear"
+        assert list(m.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+        opt, loss = _train_small(m, compiled)
+        assert abs(loss - want[compiled][1]) < 1e-5
+        for (name, a), b in zip(m.named_parameters(), want[compiled][0]):
+            np.testing.assert_allclose(a.detach().numpy(), b, rtol=1e-5, atol=1e-5,
+                                       err_msg=name)
+            for v in (a._v, opt.state[a]["exp_avg"]._v, opt.state[a]["exp_avg_sq"]._v):
+                shards = v.addressable_shards
+                assert len(shards) == 4 and {s.data.size for s in shards} == {a.numel() // 4}
+    with pytest.raises(NotImplementedError, match="mixed precision"):
+        from torchlike.distributed.fsdp import MixedPrecisionPolicy
+        fully_shard(_small_mlp(0), mp_policy=MixedPrecisionPolicy(param_dtype=tl.bfloat16))
+
+
+def _devices():
+    import jax
+    assert len(jax.local_devices()) == 4
+    _small_mlp(0)  # the first nn.Linear of a process ignores manual_seed (reported nn.init bug)
+    want = {}
+    for c in (True, False):  # one device
+        m = _small_mlp(0)
+        opt, loss = _train_small(m, c)
+        want[c] = [p.detach().numpy() for p in m.parameters()], loss
+    _run_checks(["data_parallel", "fully_shard"],
+                {"data_parallel": lambda: _check_data_parallel(want),
+                 "fully_shard": lambda: _check_fully_shard(want)})
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "die":
-        _worker_die()
-    elif sys.argv[1] == "dp":
-        _worker_dp()
+    if sys.argv[1] == "devices":
+        _devices()
     else:
-        _worker_env()
-        _worker_collectives()
-        _worker_ddp()
+        _run_checks(CHECKS, {k: globals()["_check_" + k] for k in CHECKS})
+        _die()

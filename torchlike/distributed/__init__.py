@@ -11,12 +11,14 @@ Differences from PyTorch:
 - JAX's distributed runtime must start before the first JAX computation, and importing
   torchlike runs one. Start multi-process programs with ``python -m torchlike.distributed.run``,
   which initialises the runtime before the script runs; ``init_process_group`` then joins it.
-- Only the world group exists (``new_group()`` of all ranks returns it); point-to-point
-  ``send``/``recv`` raise NotImplementedError.
+- ``new_group(ranks)`` makes a group of any subset of ranks (its collectives are programs over
+  the mesh of those ranks' devices); inside a compiled function only the world's collectives
+  run. Point-to-point ``send``/``recv`` raise NotImplementedError.
 - Collectives dispatch asynchronously like every JAX computation; ``async_op=True`` returns a
   work handle whose ``wait()`` blocks until the result is ready.
-- Inside ``torchlike.compile`` only ``all_reduce`` works, as an ordered ``io_callback`` from the
-  compiled program into the eager collective.
+- Inside a ``torchlike.compile``-d step that holds a DDP model's parameters the collectives
+  are XLA collectives of the step's program (see _spmd.py); in other compiled functions only
+  ``all_reduce`` works, as an ordered ``io_callback`` into the eager collective.
 - ``ReduceOp.AVG`` works on the gloo backend too (PyTorch supports it on NCCL only).
 - Objects (``all_gather_object``, ``broadcast_object_list``...) travel pickled, as in PyTorch:
   only exchange objects with ranks you trust.
@@ -35,7 +37,8 @@ __all__ = ["is_available", "is_initialized", "init_process_group", "destroy_proc
            "broadcast_object_list", "gather_object", "scatter_object_list", "send", "recv",
            "isend", "irecv", "new_group", "ReduceOp", "group", "GroupMember", "Work",
            "ProcessGroup", "is_nccl_available", "is_gloo_available", "is_mpi_available",
-           "is_torchelastic_launched", "get_global_rank", "get_process_group_ranks"]
+           "is_torchelastic_launched", "get_global_rank", "get_group_rank",
+           "get_process_group_ranks"]
 
 _NOT_INIT = ("Default process group has not been initialized, please make sure to call "
              "init_process_group.")
@@ -54,10 +57,13 @@ class ReduceOp:
 
 
 class ProcessGroup:
-    """The world: every process of the job (the only group torchlike supports)."""
+    """A group of ranks: the world, or a ``new_group``'s subset. ``_info`` is the dict the
+    collectives use (group rank, size, global ranks, mesh over the ranks' devices,
+    shardings)."""
 
-    def __init__(self, rank, size, backend):
+    def __init__(self, rank, size, backend, info=None):
         self._rank, self._size, self._backend = rank, size, backend
+        self._info = info
 
     def rank(self):
         return self._rank
@@ -69,11 +75,13 @@ class ProcessGroup:
         return self._backend
 
     def __repr__(self):
-        return f"<torchlike.distributed.ProcessGroup world rank={self._rank} size={self._size}>"
+        what = "world" if self._info is _W else f"ranks={self._info['ranks']}"
+        return f"<torchlike.distributed.ProcessGroup {what} rank={self._rank} size={self._size}>"
 
 
 class _Group:
     WORLD = None
+    NON_GROUP_MEMBER = -100
 
 
 group = _Group()
@@ -101,6 +109,16 @@ def is_mpi_available() -> bool:
     return False
 
 
+def get_default_backend_for_device(device) -> str:
+    """The process-group backend PyTorch picks for a device type: gloo for CPU, nccl for CUDA."""
+    from .._tensor import device as _device
+    kind = _device(device).type if not hasattr(device, "type") else device.type
+    table = {"cpu": "gloo", "mps": "gloo", "cuda": "nccl", "xpu": "xccl", "mtia": "gloo"}
+    if kind not in table:
+        raise ValueError(f"Default backend not registered for device : {kind}")
+    return table[kind]
+
+
 def is_torchelastic_launched() -> bool:
     return os.environ.get("TORCHELASTIC_RUN_ID") is not None
 
@@ -111,9 +129,32 @@ def _world():
     return _W
 
 
+def _non_member(g):
+    return isinstance(g, int) and not isinstance(g, bool) and g == _Group.NON_GROUP_MEMBER
+
+
+def _info(g):
+    """The collectives' dict of group ``g`` (None: the world), or None where this rank is not
+    a member (``new_group`` returned GroupMember.NON_GROUP_MEMBER)."""
+    w = _world()
+    if g is None or g is w["pg"]:
+        return w
+    if _non_member(g):
+        return None
+    if isinstance(g, ProcessGroup) and g._info is not None and g._info["world"] is w:
+        return g._info
+    raise ValueError("Invalid process group specified")
+
+
 def _check_group(g):
-    if g is not None and g is not _W.get("pg"):
-        raise ValueError("Invalid process group specified")
+    _info(g)
+
+
+def _shardings(ranks):
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+    mesh = Mesh(np.array([_W["devices"][r] for r in ranks]), ("rank",))
+    return dict(mesh=mesh, rows=NamedSharding(mesh, P("rank")),
+                replicated=NamedSharding(mesh, P()))
 
 
 def _rendezvous(init_method, world_size, rank):
@@ -187,9 +228,11 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     devs = [firsts[p] for p in range(world_size)]
     mesh = Mesh(np.array(devs), ("rank",))
     pg = ProcessGroup(rank, world_size, backend or "gloo")
+    pg._info = _W
     _W.update(rank=rank, size=world_size, backend=backend or "gloo", mesh=mesh, pg=pg,
               device=devs[rank], rows=NamedSharding(mesh, P("rank")),
-              replicated=NamedSharding(mesh, P()), ran_jax=running or world_size > 1)
+              replicated=NamedSharding(mesh, P()), ran_jax=running or world_size > 1,
+              ranks=list(range(world_size)), devices=devs, world=_W)
     group.WORLD = GroupMember.WORLD = pg
     if world_size > 1:  # compiled steps holding DDP parameters become programs of the job
         from .. import _compile
@@ -209,33 +252,72 @@ def destroy_process_group(group=None):
 def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
               use_local_synchronization=False,
               group_desc=None, device_id=None):
+    """A group of ``ranks`` (default: all). As in PyTorch every rank calls it with the same
+    ranks; a rank outside the group gets ``GroupMember.NON_GROUP_MEMBER``. Creating it
+    communicates nothing: its collectives are programs over the mesh of its ranks' devices,
+    run by its members only."""
     w = _world()
-    if ranks is not None and sorted(ranks) != list(range(w["size"])):
-        raise NotImplementedError("new_group: torchlike supports only the group of all ranks")
-    return w["pg"]
+    n = w["size"]
+    if ranks is None:
+        ranks = list(range(n))
+    else:
+        ranks = sorted(int(r) for r in ranks)
+        if len(set(ranks)) != len(ranks):
+            raise ValueError(f"ranks list must not contain duplicate entries, got {ranks}")
+        if len(ranks) > n:
+            raise ValueError("the new group's world size should be less or equal to the world "
+                             "size set by init_process_group")
+        for r in ranks:
+            if r < 0 or r >= n:
+                raise ValueError(f"Rank {r} is out of range. Valid ranks are 0 to {n - 1} "
+                                 f"(world_size={n})")
+    if w["rank"] not in ranks:
+        return _Group.NON_GROUP_MEMBER
+    me = ranks.index(w["rank"])
+    info = dict(rank=me, size=len(ranks), ranks=ranks, backend=backend or w["backend"],
+                device=w["device"], world=w, **_shardings(ranks))
+    info["pg"] = ProcessGroup(me, len(ranks), info["backend"], info)
+    return info["pg"]
 
 
 def get_rank(group=None) -> int:
-    _check_group(group)
-    return _world()["rank"]
+    g = _info(group)
+    return -1 if g is None else g["rank"]
 
 
 def get_world_size(group=None) -> int:
-    _check_group(group)
-    return _world()["size"]
+    g = _info(group)
+    return -1 if g is None else g["size"]
 
 
 def get_backend(group=None) -> str:
-    _check_group(group)
-    return _world()["backend"]
+    g = _info(group)
+    if g is None:
+        raise ValueError("Invalid process group specified")
+    return g["backend"]
 
 
 def get_global_rank(group, group_rank):
-    return group_rank
+    """The global rank of ``group``'s rank ``group_rank``."""
+    g = _info(group)
+    if g is not None and 0 <= group_rank < g["size"]:
+        return g["ranks"][group_rank]
+    raise ValueError(f"Group rank {group_rank} is not part of group {group}")
+
+
+def get_group_rank(group, global_rank):
+    """``global_rank``'s rank in ``group``."""
+    g = _info(group)
+    if g is not None and global_rank in g["ranks"]:
+        return g["ranks"].index(global_rank)
+    raise ValueError(f"Global rank {global_rank} is not part of group {group}")
 
 
 def get_process_group_ranks(group):
-    return list(range(_world()["size"]))
+    g = _info(group)
+    if g is None:
+        raise ValueError("Invalid process group specified")
+    return list(g["ranks"])
 
 
 from ._collectives import (  # noqa: E402,F401

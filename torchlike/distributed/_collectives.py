@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import ReduceOp, _check_group, _spmd, _world
+from . import ReduceOp, _info, _spmd
 
 
 class Work:
@@ -56,16 +56,15 @@ def _value(t, traced_ok=False):
     return v
 
 
-def _rows(v):
-    """The global (world_size, *shape) array whose row r is rank r's ``v``."""
-    w = _world()
-    local = jax.device_put(jnp.expand_dims(v, 0), w["device"])
-    return jax.make_array_from_single_device_arrays((w["size"], *v.shape), w["rows"], [local])
+def _rows(v, g):
+    """The global (group size, *shape) array whose row r is group rank r's ``v``."""
+    local = jax.device_put(jnp.expand_dims(v, 0), g["device"])
+    return jax.make_array_from_single_device_arrays((g["size"], *v.shape), g["rows"], [local])
 
 
-def _mine(g):
+def _mine(a):
     """This rank's copy (replicated output) or row (row-sharded output) of a global array."""
-    return g.addressable_data(0)
+    return a.addressable_data(0)
 
 
 def _write(t, v):
@@ -104,10 +103,9 @@ def _reduce_rows(a, op, n):
 
 
 @functools.lru_cache(maxsize=None)
-def _prog(kind, op, arg, mesh):
-    """One jitted program per (collective, op, static argument, mesh); jax caches shapes."""
-    w = _world()
-    rep, rows = w["replicated"], w["rows"]
+def _prog(kind, op, arg, rep, rows):
+    """One jitted program per (collective, op, static argument, group shardings); jax caches
+    shapes."""
     if kind == "reduce":
         return jax.jit(lambda a: _reduce_rows(a, op, a.shape[0]).astype(a.dtype),
                        out_shardings=rep)
@@ -116,131 +114,178 @@ def _prog(kind, op, arg, mesh):
             a.shape[0], -1), out_shardings=rows)
     if kind == "gather":
         return jax.jit(lambda a: a, out_shardings=rep)
-    if kind == "pick":  # rank `arg`'s row, to everyone
+    if kind == "pick":  # group rank `arg`'s row, to everyone
         return jax.jit(lambda a: a[arg], out_shardings=rep)
-    if kind == "scatter":  # rank `arg` holds (n, ...) rows; row r goes to rank r
+    if kind == "scatter":  # group rank `arg` holds (n, ...) rows; row r goes to rank r
         return jax.jit(lambda a: a[arg], out_shardings=rows)
     raise AssertionError(kind)
 
 
-def _run(kind, v, op=None, arg=None):
-    return _prog(kind, op, arg, _world()["mesh"])(_rows(v))
+def _run(kind, v, g, op=None, arg=None):
+    return _prog(kind, op, arg, g["replicated"], g["rows"])(_rows(v, g))
 
 
-def _collective(kind, v, op=None, arg=None):
-    """This rank's result of a collective on ``v``. Traced inside a compiled step that runs as
-    a program of the whole job (one holding DDP parameters, see _spmd.py) it is an XLA
-    collective in that program. Otherwise a traced ``v`` (only "reduce" and "pick") reaches
+def _collective(kind, v, g, op=None, arg=None):
+    """This rank's result of a collective of group ``g`` on ``v``. Traced inside a compiled step
+    that runs as a program of the whole job (one holding DDP parameters, see _spmd.py) it is an
+    XLA collective in that program. Otherwise a traced ``v`` (only "reduce" and "pick") reaches
     the eager collective through an ordered ``io_callback``: the compiled step calls out to
     it, so every rank must trace the same sequence of collectives, as eager code must call
     them."""
-    if isinstance(v, jax.core.Tracer) and _spmd.active():
-        return _spmd.collective(kind, v, op, arg)
     if isinstance(v, jax.core.Tracer):
+        if g is not g["world"]:
+            raise NotImplementedError(
+                "torchlike.distributed: inside torchlike.compile only the world group's "
+                "collectives run; call a subgroup's collective outside the compiled function")
+        if _spmd.active():
+            return _spmd.collective(kind, v, op, arg)
         from jax.experimental import io_callback
-        return io_callback(lambda x: np.asarray(_mine(_run(kind, jnp.asarray(x), op, arg))),
+        return io_callback(lambda x: np.asarray(_mine(_run(kind, jnp.asarray(x), g, op, arg))),
                            jax.ShapeDtypeStruct(v.shape, v.dtype), v, ordered=True)
-    return _mine(_run(kind, v, op, arg))
+    return _mine(_run(kind, v, g, op, arg))
+
+
+def _group(group, op_name):
+    """The group's dict, or None (with PyTorch's warning) where this rank is not a member."""
+    g = _info(group)
+    if g is None:
+        _warn_not_in_group(op_name)
+    return g
+
+
+def _warn_not_in_group(op_name):
+    import warnings
+    from . import GroupMember
+    me = -1 if GroupMember.WORLD is None else GroupMember.WORLD.rank()
+    warnings.warn(f"Running {op_name} on global rank {me} which does not belong to the given "
+                  "group.", stacklevel=3)
+
+
+def _group_rank(g, global_rank, group_rank, what):
+    """The group rank named by a global rank (``src``/``dst``) or by ``group_src``/``group_dst``,
+    as PyTorch's _canonicalize_group_rank."""
+    if group_rank is not None:
+        if global_rank is not None:
+            raise ValueError("Can't specify both group_rank and global_rank")
+        if not 0 <= group_rank < g["size"]:
+            raise ValueError(f"Group rank {group_rank} is not part of group {g['pg']}")
+        return group_rank
+    if global_rank is None:
+        raise ValueError("Must specify global_rank or group_rank")
+    if global_rank not in g["ranks"]:
+        if g is g["world"]:
+            raise ValueError(f"Invalid {what} rank {global_rank}: the world has ranks "
+                             f"0..{g['size'] - 1}")
+        raise ValueError(f"Global rank {global_rank} is not part of group {g['pg']}")
+    return g["ranks"].index(global_rank)
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
-    """Reduce ``tensor`` over all ranks, in place on every rank."""
-    _check_group(group)
+    """Reduce ``tensor`` over the group's ranks, in place on every rank."""
+    g = _group(group, "all_reduce")
+    if g is None:
+        return None
     v = _value(tensor, traced_ok=True)
-    _write(tensor, _collective("reduce", v, op))
+    _write(tensor, _collective("reduce", v, g, op))
     return None if isinstance(v, jax.core.Tracer) else _done(async_op, [tensor])
 
 
-def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
+def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
     """Reduce to rank ``dst`` (the other ranks' tensors are left unchanged)."""
-    _check_group(group)
-    r = _collective("reduce", _value(tensor), op)
-    if _world()["rank"] == dst:
+    g = _group(group, "reduce")
+    if g is None:
+        return None
+    d = _group_rank(g, dst, group_dst, "dst")
+    r = _collective("reduce", _value(tensor), g, op)
+    if g["rank"] == d:
         _write(tensor, r)
     return _done(async_op, [tensor])
 
 
-def broadcast(tensor, src=0, group=None, async_op=False, group_src=None):
-    _check_group(group)
-    _check_rank(src, "src")
-    _write(tensor, _collective("pick", _value(tensor), arg=src))
+def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
+    g = _group(group, "broadcast")
+    if g is None:
+        return None
+    s = _group_rank(g, src, group_src, "src")
+    _write(tensor, _collective("pick", _value(tensor), g, arg=s))
     return _done(async_op, [tensor])
 
 
-def _check_rank(r, what):
-    n = _world()["size"]
-    if not 0 <= r < n:
-        raise ValueError(f"Invalid {what} rank {r}: the world has ranks 0..{n - 1}")
-
-
-def _gathered(tensor):
-    return _collective("gather", _value(tensor))
-
-
 def all_gather(tensor_list, tensor, group=None, async_op=False):
-    """Fill ``tensor_list[r]`` with rank r's ``tensor``."""
-    _check_group(group)
-    n = _world()["size"]
+    """Fill ``tensor_list[r]`` with group rank r's ``tensor``."""
+    g = _group(group, "all_gather")
+    if g is None:
+        return None
+    n = g["size"]
     if len(tensor_list) != n:
         raise ValueError(f"all_gather: tensor_list has {len(tensor_list)} tensors, expected "
-                         f"the world size {n}")
-    g = _gathered(tensor)
+                         f"the group size {n}")
+    got = _collective("gather", _value(tensor), g)
     for i, t in enumerate(tensor_list):
-        _write(t, g[i])
+        _write(t, got[i])
     return _done(async_op, tensor_list)
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
     """Concatenate (or stack, by ``output_tensor``'s shape) every rank's input into output."""
-    _check_group(group)
-    n = _world()["size"]
-    if output_tensor.numel() != n * input_tensor.numel():
+    g = _group(group, "all_gather_into_tensor")
+    if g is None:
+        return None
+    if output_tensor.numel() != g["size"] * input_tensor.numel():
         raise ValueError("output tensor size must be equal to world_size times input tensor size")
-    _write(output_tensor, _gathered(input_tensor))
+    _write(output_tensor, _collective("gather", _value(input_tensor), g))
     return _done(async_op, [output_tensor])
 
 
-def gather(tensor, gather_list=None, dst=0, group=None, async_op=False, group_dst=None):
-    _check_group(group)
-    me = _world()["rank"]
-    if me != dst and gather_list:
+def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
+    g = _group(group, "gather")
+    if g is None:
+        return None
+    d = _group_rank(g, 0 if dst is None and group_dst is None else dst, group_dst, "dst")
+    me = g["rank"]
+    if me != d and gather_list:
         raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination "
                          "ranks.")
-    g = _gathered(tensor)
-    if me == dst:
-        if gather_list is None or len(gather_list) != _world()["size"]:
+    got = _collective("gather", _value(tensor), g)
+    if me == d:
+        if gather_list is None or len(gather_list) != g["size"]:
             raise ValueError("Argument ``gather_list`` must be specified on destination rank "
                              "with one tensor per rank.")
         for i, t in enumerate(gather_list):
-            _write(t, g[i])
+            _write(t, got[i])
     return _done(async_op, [tensor])
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
-    """Reduce ``input`` (world_size chunks along dim 0) over ranks; rank r gets chunk r."""
-    _check_group(group)
-    n = _world()["size"]
-    if input.numel() != n * output.numel():
+    """Reduce ``input`` (group size chunks along dim 0) over ranks; group rank r gets chunk r."""
+    g = _group(group, "reduce_scatter_tensor")
+    if g is None:
+        return None
+    if input.numel() != g["size"] * output.numel():
         raise ValueError("input tensor must be the same size as output size times world size")
-    _write(output, _collective("reduce_scatter", _value(input), op))
+    _write(output, _collective("reduce_scatter", _value(input), g, op))
     return _done(async_op, [output])
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
     from .. import stack
-    if len(input_list) != _world()["size"]:
+    g = _group(group, "reduce_scatter")
+    if g is None:
+        return None
+    if len(input_list) != g["size"]:
         raise ValueError("reduce_scatter: input_list needs one tensor per rank")
     return reduce_scatter_tensor(output, stack(list(input_list)), op, group, async_op)
 
 
-def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False, group_src=None):
-    """Rank ``src`` sends ``scatter_list[r]`` to rank r."""
-    _check_group(group)
-    w = _world()
-    _check_rank(src, "src")
+def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
+    """Rank ``src`` sends ``scatter_list[r]`` to group rank r."""
+    g = _group(group, "scatter")
+    if g is None:
+        return None
+    s = _group_rank(g, 0 if src is None and group_src is None else src, group_src, "src")
     v = _value(tensor)
-    if w["rank"] == src:
-        if scatter_list is None or len(scatter_list) != w["size"]:
+    if g["rank"] == s:
+        if scatter_list is None or len(scatter_list) != g["size"]:
             raise ValueError("Argument ``scatter_list`` must be specified on source rank with "
                              "one tensor per rank.")
         rows = jnp.stack([_value(t).astype(v.dtype).reshape(v.shape) for t in scatter_list])
@@ -248,14 +293,16 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False, group_
         if scatter_list:
             raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source "
                              "ranks.")
-        rows = jnp.zeros((w["size"], *v.shape), v.dtype)
-    _write(tensor, _collective("scatter", rows, arg=src))
+        rows = jnp.zeros((g["size"], *v.shape), v.dtype)
+    _write(tensor, _collective("scatter", rows, g, arg=s))
     return _done(async_op, [tensor])
 
 
 def barrier(group=None, async_op=False, device_ids=None):
-    _check_group(group)
-    _mine(_run("reduce", jnp.zeros((), jnp.int32), ReduceOp.SUM)).block_until_ready()
+    g = _group(group, "barrier")
+    if g is None:
+        return None
+    _collective("reduce", jnp.zeros((), jnp.int32), g, ReduceOp.SUM).block_until_ready()
     return Work() if async_op else None
 
 
@@ -272,56 +319,65 @@ def _from_bytes(b):
     return pickle.loads(np.asarray(b, np.uint8).tobytes())  # noqa: S301 - peers are trusted
 
 
-def _gather_bytes(b):
-    """Every rank's byte string: lengths first, then the padded bytes."""
-    lens = np.asarray(_mine(_run("gather", jnp.asarray(len(b), jnp.int64))))
+def _gather_bytes(b, g):
+    """Every group rank's byte string: lengths first, then the padded bytes."""
+    lens = np.asarray(_collective("gather", jnp.asarray(len(b), jnp.int64), g))
     pad = np.zeros(int(lens.max()), np.uint8)
     pad[:len(b)] = b
-    rows = np.asarray(_mine(_run("gather", jnp.asarray(pad))))
+    rows = np.asarray(_collective("gather", jnp.asarray(pad), g))
     return [rows[i, :int(n)] for i, n in enumerate(lens)]
 
 
-def _bcast_bytes(b, src):
-    n = int(_mine(_run("pick", jnp.asarray(len(b) if b is not None else 0, jnp.int64),
-                       arg=src)))
+def _bcast_bytes(b, src, g):
+    n = int(_collective("pick", jnp.asarray(len(b) if b is not None else 0, jnp.int64), g,
+                        arg=src))
     buf = np.zeros(n, np.uint8)
     if b is not None:
         buf[:] = b
-    return np.asarray(_mine(_run("pick", jnp.asarray(buf), arg=src)))
+    return np.asarray(_collective("pick", jnp.asarray(buf), g, arg=src))
 
 
 def all_gather_object(object_list, obj, group=None):
-    _check_group(group)
-    for i, b in enumerate(_gather_bytes(_to_bytes(obj))):
+    g = _group(group, "all_gather_object")
+    if g is None:
+        return None
+    for i, b in enumerate(_gather_bytes(_to_bytes(obj), g)):
         object_list[i] = _from_bytes(b)
 
 
-def gather_object(obj, object_gather_list=None, dst=0, group=None, group_dst=None):
-    _check_group(group)
-    got = _gather_bytes(_to_bytes(obj))
-    if _world()["rank"] == dst:
+def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
+    g = _group(group, "gather_object")
+    if g is None:
+        return None
+    d = _group_rank(g, 0 if dst is None and group_dst is None else dst, group_dst, "dst")
+    got = _gather_bytes(_to_bytes(obj), g)
+    if g["rank"] == d:
         for i, b in enumerate(got):
             object_gather_list[i] = _from_bytes(b)
 
 
-def broadcast_object_list(object_list, src=0, group=None, device=None, group_src=None):
+def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
     """Rank ``src``'s ``object_list`` items replace the items of every rank's list."""
-    _check_group(group)
-    _check_rank(src, "src")
-    mine = _world()["rank"] == src
-    got = _from_bytes(_bcast_bytes(_to_bytes(list(object_list)) if mine else None, src))
+    g = _group(group, "broadcast_object_list")
+    if g is None:
+        return None
+    s = _group_rank(g, 0 if src is None and group_src is None else src, group_src, "src")
+    mine = g["rank"] == s
+    got = _from_bytes(_bcast_bytes(_to_bytes(list(object_list)) if mine else None, s, g))
     if not mine:
         object_list[:] = got
 
 
-def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=0,
+def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None,
                         group=None, group_src=None):
-    _check_group(group)
-    w = _world()
-    mine = w["rank"] == src
+    g = _group(group, "scatter_object_list")
+    if g is None:
+        return None
+    s = _group_rank(g, 0 if src is None and group_src is None else src, group_src, "src")
+    mine = g["rank"] == s
     got = _from_bytes(_bcast_bytes(_to_bytes(list(scatter_object_input_list))
-                                   if mine else None, src))
-    scatter_object_output_list[0] = got[w["rank"]]
+                                   if mine else None, s, g))
+    scatter_object_output_list[0] = got[g["rank"]]
 
 
 # ------------------------------------------------------------------------- point to point

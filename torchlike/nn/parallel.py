@@ -16,6 +16,8 @@ collective fused into the program), and ``find_unused_parameters=True`` is eager
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -32,19 +34,34 @@ _UNUSED = ("Expected to have finished reduction in the prior iteration before st
            "function outputs participate in calculating loss.")
 
 
-def _flat_collective(values, run):
-    """Apply ``run`` (flat array -> flat array) once per dtype to the concatenated values."""
+def _flat_collective(values, run, divisor=None):
+    """Apply ``run`` (flat array -> flat array) once per dtype to the concatenated values
+    (each divided by ``divisor`` first, as DDP divides by the world size). Packing and unpacking are one jitted program each,
+    so an eager step dispatches three programs per dtype, not a few per parameter."""
     out = [None] * len(values)
     by_dtype = {}
     for i, v in enumerate(values):
         by_dtype.setdefault(v.dtype, []).append(i)
     for idx in by_dtype.values():
-        flat = run(jnp.concatenate([values[i].reshape(-1) for i in idx]))
-        start = 0
-        for i in idx:
-            n = values[i].size
-            out[i] = flat[start:start + n].reshape(values[i].shape)
-            start += n
+        flat = run(_pack([values[i] for i in idx], divisor))
+        for i, v in zip(idx, _unpack(flat, tuple(values[i].shape for i in idx))):
+            out[i] = v
+    return out
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _pack(vals, divisor):
+    flat = jnp.concatenate([v.reshape(-1) for v in vals])
+    return flat if divisor is None else (flat / divisor).astype(flat.dtype)
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _unpack(flat, shapes):
+    out, start = [], 0
+    for s in shapes:
+        n = math.prod(s)
+        out.append(flat[start:start + n].reshape(s))
+        start += n
     return out
 
 
@@ -137,9 +154,14 @@ class DistributedDataParallel(Module):
         self.require_backward_grad_sync = True
         self.process_group = process_group
         dist.get_world_size(process_group)  # raises PyTorch's error without a process group
+        if process_group is not None and process_group is not dist.group.WORLD:
+            raise NotImplementedError(
+                "DistributedDataParallel(process_group=...): torchlike averages over the world "
+                "group only; leave process_group out")
         params = [p for p in module.parameters() if p.requires_grad]
+        from .. import zeros
         self.__dict__.update(_params=params, _pending={}, _got={}, _armed=False,
-                             _world=dist.get_world_size())
+                             _world=dist.get_world_size(), _sync_marker=(zeros(()),))
         self._broadcast([*module.parameters(), *module.buffers()])
         if self._world > 1:
             from ..distributed import _spmd
@@ -152,7 +174,9 @@ class DistributedDataParallel(Module):
             return
         from ..distributed import _collectives as c
         from .._tensor import _set_root
-        new = _flat_collective([t._v for t in tensors], lambda f: c._collective("pick", f, arg=0))
+        w = c._info(None)
+        new = _flat_collective([t._v for t in tensors],
+                               lambda f: c._collective("pick", f, w, arg=0))
         for t, v in zip(tensors, new):
             _set_root(t, v)
 
@@ -162,10 +186,16 @@ class DistributedDataParallel(Module):
         backward afterwards averages the accumulated sums."""
         old = self.require_backward_grad_sync
         self.require_backward_grad_sync = False
-        try:
+        d = self.__dict__
+        mark = "_no_sync" not in d
+        if mark:  # a tensor attribute: torchlike.compile keys its programs on the module's
+            d["_no_sync"] = d["_sync_marker"][0]  # tensors, so a step traced in sync is not
+        try:                                     # reused under no_sync (nor the reverse)
             yield
         finally:
             self.require_backward_grad_sync = old
+            if mark:
+                del d["_no_sync"]
 
     def forward(self, *inputs, **kwargs):
         from .._autograd_core import is_grad_enabled
@@ -214,10 +244,12 @@ class DistributedDataParallel(Module):
             used.append(v is not None)
             if v is None:
                 v = p.grad._v if p.grad is not None else jnp.zeros(p.shape, p.dtype.np)
-            vals.append(v / n)
-        avg = _flat_collective(vals, lambda f: c._collective("reduce", f, c.ReduceOp.SUM))
+            vals.append(v)
+        w = c._info(None)
+        avg = _flat_collective(vals, lambda f: c._collective("reduce", f, w, c.ReduceOp.SUM),
+                               divisor=n)
         if self.find_unused_parameters:
-            anyone = c._mine(c._run("reduce", jnp.asarray(used, jnp.int32), c.ReduceOp.MAX))
+            anyone = c._collective("reduce", jnp.asarray(used, jnp.int32), w, c.ReduceOp.MAX)
             anyone = [bool(u) for u in jax.device_get(anyone)]
         else:
             anyone = [True] * len(vals)
