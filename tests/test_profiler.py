@@ -149,3 +149,33 @@ def test_unfinished_and_disabled_profiles():
         tl.ones(2) + 1
     assert q.function_events is None
     assert tl.profiler.ProfilerActivity.CPU in tl.profiler.supported_activities()
+
+
+@wired
+def test_an_op_that_raises_does_not_swallow_later_events():
+    with tl.profiler.profile() as p:
+        try:
+            tl.mm(tl.ones(2, 3), tl.ones(2, 3))
+        except RuntimeError:
+            pass
+        try:
+            tl.ones(2, 3) + tl.ones(4, 5)
+        except RuntimeError:
+            pass
+        tl.ones(2) * 2
+        with tl.profiler.record_function("r"):
+            tl.ones(2) * 3
+    roots = [e.name for e in p.events() if e.cpu_parent is None]
+    assert roots[-2:] == ["aten::mul", "r"]
+    r = next(e for e in p.events() if e.name == "r")
+    assert [c.name for c in r.cpu_children] == ["aten::mul"]
+
+
+@wired
+def test_profiling_under_autocast_records_the_casts():
+    a = tl.ones(4, 4)
+    with tl.profiler.profile() as p, tl.autocast("cpu"):
+        tl.mm(a, a)
+    names = [e.name for e in p.events()]
+    assert names == ["aten::to", "aten::to", "aten::mm"]
+    assert all(e.cpu_parent is None for e in p.events())

@@ -141,7 +141,14 @@ def _sync_hook(on):
         if had != bool(_ON_THREADS):
             h = _hooks()
             if h is not None:
-                (h.add if _ON_THREADS else h.remove)("pre", _pre_hook)
+                if _ON_THREADS:
+                    # first of the pre-hooks: an op's casts run before a profiler opens its
+                    # event, so no op ever runs inside another op's event
+                    h.add("pre", _pre_hook)
+                    h.pre.remove(_pre_hook)
+                    h.pre.insert(0, _pre_hook)
+                else:
+                    h.remove("pre", _pre_hook)
             elif _ON_THREADS:
                 warnings.warn("torchlike.autocast: this build's op dispatch has no hook point "
                               "(HOOKS), so ops run in their inputs' dtypes", stacklevel=4)

@@ -78,9 +78,19 @@ def _uninstall(rec):
             _patch_backward(False)
 
 
+def _drop_stale(st):
+    """An op event still open when the next op or range starts belongs to an op that raised
+    (its post-hook never ran): no op runs inside another (autocast's casts run before the
+    profiler's pre-hook). Close it with no duration."""
+    while st and st[-1].kind in ("op", "traced"):
+        ev = st.pop()
+        ev.end = ev.start
+
+
 def _open(name, kind, shapes=None, token=None):
-    ev = _Event(name, kind, shapes, token)
     st = _stack()
+    _drop_stale(st)
+    ev = _Event(name, kind, shapes, token)
     if st:
         ev.parent = st[-1]
         st[-1].children.append(ev)
@@ -94,6 +104,8 @@ def _open(name, kind, shapes=None, token=None):
 def _close(ev):
     ev.end = _now_us()
     st = _stack()
+    if ev.kind == "range":
+        _drop_stale(st)
     while st:                  # events left open by an op that raised are closed here too
         top = st.pop()
         if top is ev:
