@@ -388,7 +388,7 @@ def max(input, dim=None, keepdim=False, *, out=None):
     if dim is None:
         _check_nonempty(input, "max")
         return call(T["max_all"], (input,), ())
-    _check_reduce_dims(input, "max", (dim,))
+    _check_reduce_dims(input, "max", (_wrap_dim(dim, input.dim()),))
     v, i = call(T["max_dim"], (input,), (_wrap_dim(dim, input.dim()), keepdim))
     return MaxMin(*_out_pair(v, i, out))
 
@@ -399,7 +399,7 @@ def min(input, dim=None, keepdim=False, *, out=None):
     if dim is None:
         _check_nonempty(input, "min")
         return call(T["min_all"], (input,), ())
-    _check_reduce_dims(input, "min", (dim,))
+    _check_reduce_dims(input, "min", (_wrap_dim(dim, input.dim()),))
     v, i = call(T["min_dim"], (input,), (_wrap_dim(dim, input.dim()), keepdim))
     return _Min(*_out_pair(v, i, out))
 
@@ -427,7 +427,7 @@ def _arg_check(input, name, dim):
     if input.dtype is D.bool_:
         raise RuntimeError(f"{name}(): does not support bool input")
     d = None if dim is None else _wrap_dim(dim, input.dim())
-    _check_reduce_dims(input, name, () if d is None else (dim,), IndexError)
+    _check_reduce_dims(input, name, () if d is None else (d,), IndexError)
     return d
 
 
@@ -534,6 +534,11 @@ def log_softmax(input, dim, dtype=None):
 
 
 def median(input, dim=None, keepdim=False):
+    if input.dtype is D.bool_:
+        if dim is not None:
+            _wrap_dim(dim, input.dim())  # a bad dim is reported first
+        raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not '
+                                  "implemented for 'Bool'")
     if dim is None:
         return call(T["median_all"], (input,), ())
     v, i = call(T["median_dim"], (input,), (_wrap_dim(dim, input.dim()), keepdim))
