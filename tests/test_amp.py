@@ -174,6 +174,10 @@ def test_autocast_under_compile_matches_eager():
     with tl.autocast("cpu"):
         assert [g(x).dtype for _ in range(3)] == [tl.bfloat16] * 3
     assert g(x).dtype is tl.float32 and g.stats()["programs"] == 2
+    cm = tl.compile(tl.nn.Linear(4, 3))        # compile(module): the jit.trace machinery
+    assert [cm(x).dtype for _ in range(2)] == [tl.float32] * 2
+    with tl.autocast("cpu"):
+        assert [cm(x).dtype for _ in range(2)] == [tl.bfloat16] * 2
 
 
 def test_custom_fwd_cast_inputs():

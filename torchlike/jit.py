@@ -26,6 +26,7 @@ from . import _checks, _trace
 from ._autograd_core import GRAD
 from ._ops.registry import Op, call
 from ._tensor import _new, _set_root
+from .amp.autocast_mode import compile_key as _amp_key
 
 __all__ = ["trace", "trace_module", "script", "save", "load", "ignore", "unused", "export",
            "is_scripting", "is_tracing", "annotate", "Final", "fork", "wait", "freeze",
@@ -74,7 +75,8 @@ class _Traced:
         spec = _trace.flatten((args, kwargs), leaves)
         boxes, views, flags = self._state(args)
         key = (_trace.spec_key(spec), tuple((id(b), b._v.shape, b._v.dtype) for b in boxes),
-               flags, tuple((t._v.shape, t._v.dtype) for t in leaves))
+               flags, tuple((t._v.shape, t._v.dtype) for t in leaves),
+               _amp_key())    # a program traced under autocast casts inside it
         entry = self._ops.get(key)
         if entry is None:
             entry = self._ops[key] = self._make_op(spec, len(leaves), boxes, views)
