@@ -115,9 +115,7 @@ def _sub_check(a, b):
 
 def sub(input, other, *, alpha=1, out=None):
     a, b = _t(input), _t(other)
-    if (isinstance(a, Tensor) and a.dtype is D.bool_) or (isinstance(b, Tensor)
-                                                          and b.dtype is D.bool_):
-        _sub_check(a, b)
+    _sub_check(a, b)  # a bool tensor or a Python bool on either side
     return _out(call(T["sub"], (a, b), (alpha,)), out)
 
 
@@ -126,9 +124,7 @@ subtract = sub
 
 def rsub(input, other, *, alpha=1):
     a, b = _t(input), _t(other)
-    if (isinstance(a, Tensor) and a.dtype is D.bool_) or (isinstance(b, Tensor)
-                                                          and b.dtype is D.bool_):
-        _sub_check(a, b)
+    _sub_check(a, b)  # a bool tensor or a Python bool on either side
     return call(T["rsub"], (a, b), (alpha,))
 
 
