@@ -327,3 +327,37 @@ def test_grad_scaler_errors_and_state_dict():
         s2.load_state_dict({})
     with pytest.raises(AssertionError, match="The growth factor must be > 1.0."):
         tl.amp.GradScaler("cpu", growth_factor=1.0)
+
+
+@pytest.mark.parametrize("name", ["layer_norm", "group_norm", "batch_norm"])
+def test_half_norms_with_float32_weights_match_torch(torch, name):
+    """A bfloat16 input with float32 affine parameters (a LayerNorm under autocast) gives
+    bfloat16, computed in float32 and rounded once: bit-identical to PyTorch."""
+    x = np.random.RandomState(0).randn(6, 8).astype(np.float32) * 3 + 1
+    w = np.random.RandomState(1).randn(8).astype(np.float32)
+    b = np.random.RandomState(2).randn(8).astype(np.float32)
+    out = []
+    for m in (torch, tl):
+        f = m.nn.functional
+        X, W, B = m.tensor(x).bfloat16(), m.tensor(w), m.tensor(b)
+        r = {"layer_norm": lambda: f.layer_norm(X, (8,), W, B),
+             "group_norm": lambda: f.group_norm(X, 2, W, B),
+             "batch_norm": lambda: f.batch_norm(X, None, None, W, B, training=True)}[name]()
+        assert str(r.dtype) == "torch.bfloat16"
+        out.append(r.float().numpy())
+    np.testing.assert_array_equal(out[1], out[0])
+
+
+@wired
+def test_transformer_layer_under_autocast_matches_torch(torch):
+    torch.manual_seed(0)
+    kw = dict(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0, batch_first=True)
+    tm, lm = torch.nn.TransformerEncoderLayer(**kw), tl.nn.TransformerEncoderLayer(**kw)
+    lm.load_state_dict({k: tl.tensor(v.numpy()) for k, v in tm.state_dict().items()})
+    x = np.random.RandomState(0).randn(2, 3, 8).astype(np.float32)
+    with torch.autocast("cpu"):
+        yt = tm(torch.tensor(x))
+    with tl.autocast("cpu"):
+        yl = lm(tl.tensor(x))
+    assert str(yl.dtype) == str(yt.dtype)
+    np.testing.assert_allclose(_np(yl), yt.detach().float().numpy(), atol=0.05)

@@ -284,7 +284,22 @@ def _bshape(x):
     return (1, -1) + (1,) * (x.ndim - 2)
 
 
+def _half_in_f32(fn):
+    """Normalizations of float16/bfloat16 inputs compute in float32 and round once to the
+    input's dtype, whatever the dtype of the affine parameters, as PyTorch's CPU kernels do
+    (a bfloat16 input with float32 weights gives bfloat16, e.g. a LayerNorm under autocast)."""
+    @functools.wraps(fn)
+    def wrapped(x, *args, **kwargs):
+        if x.dtype not in (jnp.bfloat16, jnp.float16):
+            return fn(x, *args, **kwargs)
+        args = [a.astype(jnp.float32) if hasattr(a, "dtype") and
+                jnp.issubdtype(a.dtype, jnp.floating) else a for a in args]
+        return fn(x.astype(jnp.float32), *args, **kwargs).astype(x.dtype)
+    return wrapped
+
+
 @defop(n_in=5, promote=None, grad="NativeBatchNormBackward0")
+@_half_in_f32
 def batch_norm(x, w, b, rm, rv, training, eps):
     axes = (0,) + tuple(range(2, x.ndim))
     sh = _bshape(x)
@@ -313,6 +328,7 @@ def batch_norm_stats_update(x, rm, rv, momentum):
 
 
 @defop(n_in=3, promote=None, grad="NativeLayerNormBackward0")
+@_half_in_f32
 def layer_norm(x, w, b, normalized_shape, eps):
     axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
     mean = jnp.mean(x, axis=axes, keepdims=True)
@@ -335,6 +351,7 @@ def rms_norm(x, w, normalized_shape, eps):
 
 
 @defop(n_in=3, promote=None, grad="NativeGroupNormBackward0")
+@_half_in_f32
 def group_norm(x, w, b, num_groups, eps):
     n = x.shape[0]
     xg = x.reshape((n, num_groups, -1))
