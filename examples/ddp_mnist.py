@@ -23,6 +23,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--epochs", type=int, default=2)
 ap.add_argument("--batch-size", type=int, default=32, help="per process")
 ap.add_argument("--root", default=None, help="dataset root (default: the bundled subset)")
+ap.add_argument("--log-interval", type=int, default=100,
+                help="rank 0 prints a progress line every this many batches")
 args = ap.parse_args()
 
 dist.init_process_group("gloo")
@@ -44,13 +46,16 @@ t0 = time.perf_counter()
 for epoch in range(args.epochs):
     sampler.set_epoch(epoch)
     total, n = torch.zeros(()), 0
-    for images, labels in train_loader:
+    for i, (images, labels) in enumerate(train_loader, 1):
         optimizer.zero_grad()
         loss = criterion(model(images), labels)
         loss.backward()
         optimizer.step()
         total += loss.detach() * len(labels)
         n += len(labels)
+        if rank == 0 and i % args.log_interval == 0:
+            print(f"  epoch {epoch + 1}: batch {i}/{len(train_loader)}, loss {loss.item():.4f}",
+                  flush=True)
     stats = torch.stack([total, torch.tensor(float(n))])
     dist.all_reduce(stats)  # the training loss over all ranks' samples
     if rank == 0:

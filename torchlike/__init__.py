@@ -27,6 +27,8 @@ from ._functions import *  # noqa: E402,F401,F403
 from ._math_tail import *  # noqa: E402,F401,F403
 from ._functions import (abs, all, any, max, min, pow, round, sum)  # noqa: E402,F401
 from . import _methods  # noqa: E402,F401
+from . import _misc_methods  # noqa: E402,F401
+from ._foreach import *  # noqa: E402,F401,F403
 from ._creation import (arange, as_tensor, asarray, bernoulli, empty, empty_like,  # noqa: E402,F401
                         eye, from_numpy, full, full_like, linspace, logspace, multinomial,
                         normal, ones, ones_like, rand, rand_like, randint, randint_like, randn,
@@ -45,6 +47,7 @@ from . import optim  # noqa: E402,F401
 from . import serialization, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
 from . import export  # noqa: E402,F401
+from . import testing, compiler  # noqa: E402,F401
 from . import functional  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401

@@ -322,3 +322,12 @@ class LogSoftmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+def __getattr__(name):
+    # PyTorch defines MultiheadAttention in this module (pickles and allow-lists name it so);
+    # it lives in transformer.py here, which imports this module
+    if name == "MultiheadAttention":
+        from .transformer import MultiheadAttention
+        return MultiheadAttention
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

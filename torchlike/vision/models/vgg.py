@@ -5,8 +5,9 @@ from ... import nn
 from ..._functions import flatten
 from ._api import WeightsEnum, _build, _builder, _imagenet_weights
 
-__all__ = ["VGG", "VGG11_Weights", "VGG11_BN_Weights", "VGG16_Weights", "VGG16_BN_Weights",
-           "vgg11", "vgg11_bn", "vgg16", "vgg16_bn"]
+__all__ = ["VGG", "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights",
+           "VGG16_Weights", "VGG16_BN_Weights", "VGG19_Weights", "VGG19_BN_Weights",
+           "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"]
 
 
 class VGG(nn.Module):
@@ -90,6 +91,26 @@ _features = _w("vgg16_features-amdegroot-88682ab5.pth", 138357544, float("nan"),
 _features.meta["categories"] = None   # SSD backbone features: no classifier head trained
 
 
+class VGG13_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _w("vgg13-19584684.pth", 133047848, 69.928, 89.246, 11.308, 507.59)
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG13_BN_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _w("vgg13_bn-abd245e5.pth", 133053736, 71.586, 90.374, 11.308, 507.632)
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG19_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _w("vgg19-dcbb9e9d.pth", 143667240, 72.376, 90.876, 19.632, 548.051)
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG19_BN_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _w("vgg19_bn-c79401a0.pth", 143678248, 74.218, 91.842, 19.632, 548.143)
+    DEFAULT = IMAGENET1K_V1
+
+
 class VGG16_Weights(WeightsEnum):
     IMAGENET1K_V1 = _w("vgg16-397923af.pth", 138357544, 71.592, 90.382, 15.47, 527.796)
     IMAGENET1K_FEATURES = _features
@@ -124,3 +145,27 @@ def vgg16(weights, progress, **kwargs):
 def vgg16_bn(weights, progress, **kwargs):
     """VGG-16 with batch normalization; kwargs go to VGG."""
     return _vgg("D", True, weights, progress, **kwargs)
+
+
+@_builder(VGG13_Weights)
+def vgg13(weights, progress, **kwargs):
+    """VGG-13 (configuration "B"); kwargs go to VGG."""
+    return _vgg("B", False, weights, progress, **kwargs)
+
+
+@_builder(VGG13_BN_Weights)
+def vgg13_bn(weights, progress, **kwargs):
+    """VGG-13 with batch normalization; kwargs go to VGG."""
+    return _vgg("B", True, weights, progress, **kwargs)
+
+
+@_builder(VGG19_Weights)
+def vgg19(weights, progress, **kwargs):
+    """VGG-19 (configuration "E"); kwargs go to VGG."""
+    return _vgg("E", False, weights, progress, **kwargs)
+
+
+@_builder(VGG19_BN_Weights)
+def vgg19_bn(weights, progress, **kwargs):
+    """VGG-19 with batch normalization; kwargs go to VGG."""
+    return _vgg("E", True, weights, progress, **kwargs)

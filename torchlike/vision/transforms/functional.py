@@ -329,3 +329,180 @@ def to_pil_image(pic, mode=None):
         raise TypeError(f"Input type {npimg.dtype} is not supported")
     out = Image.fromarray(np.ascontiguousarray(npimg))
     return out if out.mode == mode else out.convert(mode)
+
+
+# ------------------------------------------------------------------ crops, colour, blur
+# torchvision's tensor formulas (torchvision/transforms/_functional_tensor.py); PIL images
+# go through a uint8 tensor and back.
+
+
+def __getattr__(name):
+    if name == "InterpolationMode":     # torchvision.transforms.functional.InterpolationMode
+        from .transforms import InterpolationMode
+        return InterpolationMode
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def resized_crop(img, top, left, height, width, size, interpolation=None, antialias=True):
+    """Crop ``img`` at (top, left, height, width), then resize the crop to ``size``."""
+    return resize(crop(img, top, left, height, width), size, interpolation,
+                  antialias=antialias)
+
+
+def _via_tensor(img, fn):
+    if isinstance(img, _tensor_cls()):
+        return fn(img)
+    if _is_pil(img):
+        mode = img.mode
+        out = to_pil_image(fn(pil_to_tensor(img)))
+        return out.convert(mode) if out.mode != mode else out
+    raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
+
+
+def _blend(img1, img2, ratio):
+    bound = 1.0 if img1.is_floating_point() else 255.0
+    return (ratio * img1 + (1.0 - ratio) * img2).clamp(0, bound).to(img1.dtype)
+
+
+def _check_factor(name, factor):
+    if factor < 0:
+        raise ValueError(f"{name} ({factor}) is not non-negative.")
+
+
+def adjust_brightness(img, brightness_factor):
+    _check_factor("brightness_factor", brightness_factor)
+    import torchlike as tl
+    return _via_tensor(img, lambda t: _blend(t, tl.zeros_like(t), brightness_factor))
+
+
+def adjust_contrast(img, contrast_factor):
+    _check_factor("contrast_factor", contrast_factor)
+
+    def f(t):
+        c = t.shape[-3]
+        dtype = t.dtype if t.is_floating_point() else __import__("torchlike").float32
+        g = rgb_to_grayscale(t).to(dtype) if c == 3 else t.to(dtype)
+        mean = g.mean(dim=(-3, -2, -1), keepdim=True)
+        return _blend(t, mean, contrast_factor)
+    return _via_tensor(img, f)
+
+
+def adjust_saturation(img, saturation_factor):
+    _check_factor("saturation_factor", saturation_factor)
+
+    def f(t):
+        if t.shape[-3] == 1:
+            return t
+        return _blend(t, rgb_to_grayscale(t), saturation_factor)
+    return _via_tensor(img, f)
+
+
+def _rgb2hsv(img):
+    import torchlike as tl
+    r, g, b = img.unbind(dim=-3)
+    maxc = tl.max(img, dim=-3).values
+    minc = tl.min(img, dim=-3).values
+    eqc = maxc == minc
+    cr = maxc - minc
+    ones = tl.ones_like(maxc)
+    s = cr / tl.where(eqc, ones, maxc)
+    cr_divisor = tl.where(eqc, ones, cr)
+    rc = (maxc - r) / cr_divisor
+    gc = (maxc - g) / cr_divisor
+    bc = (maxc - b) / cr_divisor
+    hr = (maxc == r) * (bc - gc)
+    hg = ((maxc == g) & (maxc != r)) * (2.0 + rc - bc)
+    hb = ((maxc != g) & (maxc != r)) * (4.0 + gc - rc)
+    h = hr + hg + hb
+    h = tl.fmod((h / 6.0 + 1.0), 1.0)
+    return tl.stack((h, s, maxc), dim=-3)
+
+
+def _hsv2rgb(img):
+    import torchlike as tl
+    h, s, v = img.unbind(dim=-3)
+    i = tl.floor(h * 6.0)
+    f = (h * 6.0) - i
+    i = i.to(dtype=tl.int32)
+    p = tl.clamp((v * (1.0 - s)), 0.0, 1.0)
+    q = tl.clamp((v * (1.0 - s * f)), 0.0, 1.0)
+    t = tl.clamp((v * (1.0 - s * (1.0 - f))), 0.0, 1.0)
+    i = i % 6
+    mask = i.unsqueeze(dim=-3) == tl.arange(6, device=i.device).view(-1, 1, 1)
+    a1 = tl.stack((v, q, p, p, t, v), dim=-3)
+    a2 = tl.stack((t, v, v, q, p, p), dim=-3)
+    a3 = tl.stack((p, p, t, v, v, q), dim=-3)
+    a4 = tl.stack((a1, a2, a3), dim=-4)
+    return tl.einsum("...ijk, ...xijk -> ...xjk", mask.to(dtype=img.dtype), a4)
+
+
+def adjust_hue(img, hue_factor):
+    if not (-0.5 <= hue_factor <= 0.5):
+        raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
+
+    def f(t):
+        import torchlike as tl
+        if t.shape[-3] == 1:
+            return t
+        orig = t.dtype
+        x = t.to(tl.float32) / 255.0 if orig == tl.uint8 else t
+        hsv = _rgb2hsv(x)
+        h, s, v = hsv.unbind(dim=-3)
+        h = (h + hue_factor) % 1.0
+        out = _hsv2rgb(tl.stack((h, s, v), dim=-3))
+        return (out * 255.0).to(orig) if orig == tl.uint8 else out
+    return _via_tensor(img, f)
+
+
+def _gaussian_kernel1d(ksize, sigma):
+    import torchlike as tl
+    half = (ksize - 1) * 0.5
+    x = tl.linspace(-half, half, steps=ksize)
+    pdf = tl.exp(-0.5 * (x / sigma).pow(2))
+    return pdf / pdf.sum()
+
+
+def gaussian_blur(img, kernel_size, sigma=None):
+    """Blur with a separable Gaussian kernel, reflect padding (torchvision's gaussian_blur)."""
+    if isinstance(kernel_size, int):
+        kernel_size = [kernel_size, kernel_size]
+    kernel_size = list(kernel_size)
+    if len(kernel_size) != 2:
+        raise ValueError(f"If kernel_size is a sequence its length should be 2. Got "
+                         f"{len(kernel_size)}")
+    for k in kernel_size:
+        if k % 2 == 0 or k < 0:
+            raise ValueError(f"kernel_size should have odd and positive integers. Got "
+                             f"{kernel_size}")
+    if sigma is None:
+        sigma = [k * 0.15 + 0.35 for k in kernel_size]
+    if isinstance(sigma, (int, float)):
+        sigma = [float(sigma), float(sigma)]
+    sigma = list(sigma)
+    if len(sigma) == 1:
+        sigma = [sigma[0], sigma[0]]
+    for s in sigma:
+        if s <= 0.0:
+            raise ValueError(f"sigma should have positive values. Got {sigma}")
+
+    def f(t):
+        import torchlike as tl
+        import torchlike.nn.functional as NF
+        kx = _gaussian_kernel1d(kernel_size[0], sigma[0])
+        ky = _gaussian_kernel1d(kernel_size[1], sigma[1])
+        dtype = t.dtype if t.is_floating_point() else tl.float32
+        k2 = (ky[:, None] * kx[None, :]).to(dtype)
+        c = t.shape[-3]
+        k2 = k2.expand(c, 1, kernel_size[1], kernel_size[0])
+        squeeze = t.dim() == 3
+        x = t.unsqueeze(0) if squeeze else t
+        x = x.to(dtype)
+        p = [kernel_size[0] // 2, kernel_size[0] // 2, kernel_size[1] // 2, kernel_size[1] // 2]
+        x = NF.pad(x, p, mode="reflect")
+        x = NF.conv2d(x, k2, groups=c)
+        if squeeze:
+            x = x.squeeze(0)
+        if not t.is_floating_point():
+            x = tl.round(x).to(t.dtype)
+        return x
+    return _via_tensor(img, f)
