@@ -60,4 +60,17 @@ SAMPLES = {
     "cov": [Sample(_f64(2, 4), None, None), Sample(_f64(2, 4), _i64([1, 2, 1, 1]),
                                                     _pos(4), correction=0)],
     "block_diag": [Sample(_f64(2, 2), _f64(1, 3, seed=1))],
+    # nn tail (torchlike/_ops/nn_tail.py)
+    "max_unpool": [Sample(_f64(1, 2, 2, 2), _i64([[[[0, 3], [9, 14]], [[1, 2], [12, 15]]]]),
+                          out_shape=(4, 4))],
+    "multilabel_margin_loss": [Sample(_f64(2, 4), _i64([[3, 0, -1, 1], [1, 2, 3, 0]]),
+                                      reduction="mean")],
+}
+
+NO_GRADCHECK = {
+    "ctc_loss": (
+        "PyTorch's CTC gradient is exp(log_probs) minus the alignment posterior (the gradient "
+        "with respect to the logits of a log_softmax), not the derivative in log_probs, and "
+        "torchlike returns PyTorch's; tests/test_math_tail.py checks it against torch, through "
+        "log_softmax and on leaf log_probs"),
 }

@@ -233,3 +233,142 @@ def test_helpers_compile():
     eager = (torchlike.cummax(x, 1).values.sum() + torchlike.logcumsumexp(x, 0).sum()
              + torchlike.searchsorted(s, x).sum() + torchlike.diag_embed(x).sum())
     np.testing.assert_allclose(f(x, s).item(), eager.item(), rtol=1e-5)
+
+
+# =============================================================================== nn tail
+
+_LP = rng(3).standard_normal((6, 2, 5))
+
+
+def _linear(m, w, b):
+    lin = m.nn.Linear(w.shape[1], w.shape[0]).double()
+    with m.no_grad():
+        lin.weight.copy_(m.tensor(w))
+        lin.bias.copy_(m.tensor(b))
+    return lin
+
+
+def _param_grads(lin):
+    return [p.grad for _, p in sorted(lin.named_parameters())]
+
+
+NN = [
+    Case("ctc_mean", lambda m, x: m.nn.CTCLoss()(x.log_softmax(2), m.tensor([[1, 2], [3, 3]]),
+                                                 m.tensor([6, 4]), m.tensor([2, 2])),
+         _LP, grad=(0,)),
+    Case("ctc_sum_blank_concat", lambda m, x: m.nn.functional.ctc_loss(
+        x.log_softmax(2), m.tensor([1, 2, 2, 4, 3, 3]), (6, 5), (3, 3), blank=0,
+        reduction="sum"), _LP, grad=(0,)),
+    Case("ctc_none_blank4", lambda m, x: m.nn.functional.ctc_loss(
+        x.log_softmax(2), m.tensor([[1, 0, 2], [3, 3, 0]]), m.tensor([6, 6]),
+        m.tensor([3, 1]), blank=4, reduction="none"), _LP, grad=(0,)),
+    Case("ctc_unbatched", lambda m, x: m.nn.functional.ctc_loss(
+        x[:, 0].log_softmax(1), m.tensor([1, 2]), m.tensor(6), m.tensor(2)), _LP, grad=(0,)),
+    Case("ctc_leaf_logprobs", lambda m, x: m.nn.functional.ctc_loss(
+        x, m.tensor([[1, 2], [3, 1]]), (6, 6), (2, 2)), _LP, grad=(0,)),
+    Case("ctc_impossible", lambda m, x: [m.nn.functional.ctc_loss(
+        x.log_softmax(2), m.tensor([[1, 1, 1, 1]] * 2), (6, 4), (4, 4), reduction="none"),
+        m.nn.functional.ctc_loss(x.log_softmax(2), m.tensor([[1, 1, 1, 1]] * 2), (6, 4),
+                                 (4, 4), zero_infinity=True)], _LP),
+    Case("max_unpool2d", lambda m, x: m.nn.MaxUnpool2d(2)(*m.nn.functional.max_pool2d(
+        x, 2, return_indices=True)), R.standard_normal((1, 2, 4, 4)), grad=(0,)),
+    Case("max_unpool2d_size", lambda m, x: m.nn.functional.max_unpool2d(
+        *m.nn.functional.max_pool2d(x, 2, return_indices=True), 2, output_size=(5, 5)),
+         R.standard_normal((2, 5, 5)), grad=(0,)),
+    Case("max_unpool1d", lambda m, x: m.nn.MaxUnpool1d(3, 2, 1)(*m.nn.functional.max_pool1d(
+        x, 3, 2, 1, return_indices=True)), R.standard_normal((2, 3, 7)), grad=(0,)),
+    Case("max_unpool3d", lambda m, x: m.nn.MaxUnpool3d(2)(*m.nn.functional.max_pool3d(
+        x, 2, return_indices=True)), R.standard_normal((1, 1, 4, 4, 2)), grad=(0,)),
+    Case("multilabel_margin", lambda m, x, t: [m.nn.MultiLabelMarginLoss()(x, t),
+                                               m.nn.functional.multilabel_margin_loss(
+                                                   x, t, reduction="none")],
+         A, np.array([[3, 0, -1, 1], [1, 2, 3, 0], [-1, 1, 2, 0]]), grad=(0,)),
+    Case("multilabel_margin_1d", lambda m, x, t: m.nn.functional.multilabel_margin_loss(
+        x, t), V[:4], np.array([2, -1, 0, 0]), grad=(0,)),
+    Case("triplet_distance", lambda m, a, p, n: [
+        m.nn.TripletMarginWithDistanceLoss()(a, p, n),
+        m.nn.TripletMarginWithDistanceLoss(distance_function=lambda x, y: 1 - m.nn.functional
+                                           .cosine_similarity(x, y), margin=0.5, swap=True,
+                                           reduction="none")(a, p, n)],
+         A, A[::-1].copy(), A * 0.5, grad=(0, 1, 2)),
+    Case("weight_norm", lambda m, w, b, x: [
+        (lin := m.nn.utils.parametrizations.weight_norm(_linear(m, w, b)))(x),
+        sorted(lin.state_dict()), lin.parametrizations.weight.original0],
+         A, V[:3], A[:2], grad=(2,)),
+    Case("weight_norm_dim1_none", lambda m, w, b, x: [
+        m.nn.utils.parametrizations.weight_norm(_linear(m, w, b), dim=1)(x),
+        m.nn.utils.parametrizations.weight_norm(_linear(m, w, b), dim=None)(x)],
+         A, V[:3], A[:2], grad=(2,)),
+    Case("orthogonal_square", lambda m, w, b, x: [
+        (lin := m.nn.utils.parametrizations.orthogonal(_linear(m, w, b)))(x),
+        sorted(lin.state_dict()), lin.weight.T @ lin.weight],
+         A[:3, :3].copy(), V[:3], A[:2, :3], grad=(2,)),
+    Case("orthogonal_cayley", lambda m, w, b, x: m.nn.utils.parametrizations.orthogonal(
+        _linear(m, w, b), orthogonal_map="cayley")(x), A[:3, :3].copy(), V[:3], A[:2, :3], grad=(2,)),
+]
+
+
+@pytest.mark.parametrize("case", NN, ids=repr)
+def test_nn_against_torch(torch, case):
+    run_case(torch, case)
+
+
+def test_parametrization_gradients_reach_the_originals(torch):
+    """A training step through weight_norm / orthogonal / spectral_norm moves the same
+    parameters by the same gradients as PyTorch (spectral_norm's random u, v copied over)."""
+    res = []
+    for m in (torchlike, torch):
+        P = m.nn.utils.parametrizations
+        outs = []
+        for make in (P.weight_norm, P.orthogonal, P.spectral_norm):
+            lin = make(_linear(m, A[:3, :3].copy(), V[:3]))
+            if make is P.spectral_norm:
+                sn = lin.parametrizations.weight[0]
+                with m.no_grad():
+                    sn._u.copy_(m.tensor([0.6, 0.0, 0.8], dtype=m.float64))
+                    sn._v.copy_(m.tensor([0.0, 1.0, 0.0], dtype=m.float64))
+            y = lin(m.tensor(A[:2, :3]))
+            (y ** 2).sum().backward()
+            lin.eval()
+            outs.append([y] + _param_grads(lin) + [lin(m.tensor(A[:2, :3])),
+                                                   sorted(lin.state_dict())])
+        res.append(outs)
+    from parity import compare
+    compare(res[0], res[1], 1e-5, 1e-7)
+
+
+def test_parametrization_errors(torch):
+    for m in (torchlike, torch):
+        P = m.nn.utils.parametrizations
+        with pytest.raises(ValueError, match="Expected a matrix or batch of matrices"):
+            P.orthogonal(m.nn.Linear(2, 2), "bias")
+        with pytest.raises(ValueError, match="orthogonal_map has to be one of"):
+            P.orthogonal(m.nn.Linear(2, 2), orthogonal_map="foo")
+        with pytest.raises(ValueError, match="has no parameter or buffer with name 'w'"):
+            P.spectral_norm(m.nn.Linear(2, 2), "w")
+
+
+def test_module_reprs(torch):
+    for ctor in (lambda m: m.nn.MaxUnpool2d(2), lambda m: m.nn.MaxUnpool1d(3, 1, 1),
+                 lambda m: m.nn.MaxUnpool3d((2, 1, 2)), lambda m: m.nn.CTCLoss(blank=3),
+                 lambda m: m.nn.MultiLabelMarginLoss(),
+                 lambda m: m.nn.TripletMarginWithDistanceLoss(margin=2.0)):
+        assert repr(ctor(torchlike)) == repr(ctor(torch))
+
+
+def test_post_accumulate_grad_hook(torch):
+    logs = []
+    for m in (torchlike, torch):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        seen = []
+        h = x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+        (x * 3).sum().backward()
+        (x * x).sum().backward()
+        m.autograd.grad((x * 5).sum(), x)       # accumulates nothing: no call
+        h.remove()
+        (x * 3).sum().backward()
+        with pytest.raises(RuntimeError, match="post accumulate grad hooks cannot be "
+                                               "registered on non-leaf tensors"):
+            (x * 2).register_post_accumulate_grad_hook(lambda t: None)
+        logs.append(seen)
+    assert logs[0] == logs[1] == [[3.0, 3.0], [5.0, 7.0]]

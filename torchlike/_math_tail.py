@@ -560,3 +560,34 @@ def block_diag(*tensors):
 
 for _n in __all__:
     setattr(F, _n, globals()[_n])
+
+
+class _RemovableHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_post_accumulate_grad_hook(self, hook):
+    """`hook(tensor)` runs after backward accumulated into this leaf's `.grad` (not for
+    `autograd.grad`, which accumulates nothing), as in PyTorch."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                           "tensors")
+    hooks = self.__dict__.setdefault("_post_acc_hooks", [])
+    hooks.append(hook)
+    return _RemovableHandle(hooks, hook)
+
+
+Tensor.register_post_accumulate_grad_hook = register_post_accumulate_grad_hook

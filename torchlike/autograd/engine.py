@@ -624,6 +624,9 @@ def _accumulate(t, g, create_graph, hooks=True):
     else:
         cur = t._grad
         _set_grad_value(cur, _ADD(cur._v, g._v.astype(cur._v.dtype)))
+    if hooks:
+        for h in getattr(t, "_post_acc_hooks", None) or ():
+            h(t)      # Tensor.register_post_accumulate_grad_hook (torchlike/_math_tail.py)
 
 
 def _record_program(prog, args, arg_refs, cts, key):

@@ -1400,3 +1400,4 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
 # helpers exported for parity with torch.nn.functional
 from .._functions import tanh as _tanh  # noqa: E402,F401
+from ._functional_tail import *  # noqa: E402,F401,F403  (ctc_loss, max_unpool*, ...)

@@ -38,7 +38,13 @@ class ParametrizationList(ModuleList):
             for module in reversed(self):
                 if hasattr(module, "right_inverse"):
                     new = module.right_inverse(new)
-        if new is original:
+        self.is_tensor = not isinstance(new, (tuple, list))
+        self.ntensors = 1 if self.is_tensor else len(new)
+        if not self.is_tensor:      # right_inverse gave several tensors: original0, original1...
+            for i, t in enumerate(new):
+                self.register_parameter(f"original{i}",
+                                        Parameter(t.detach(), original.requires_grad))
+        elif new is original:
             self.register_parameter("original", original if isinstance(original, Parameter)
                                     else Parameter(original, original.requires_grad))
         else:
@@ -50,9 +56,18 @@ class ParametrizationList(ModuleList):
             for module in reversed(self):
                 if hasattr(module, "right_inverse"):
                     value = module.right_inverse(value)
-            self.original.copy_(value)
+            if self.is_tensor:
+                self.original.copy_(value)
+            else:
+                for i, t in enumerate(value):
+                    getattr(self, f"original{i}").copy_(t)
 
     def forward(self):
+        if not self.is_tensor:
+            x = self[0](*(getattr(self, f"original{i}") for i in range(self.ntensors)))
+            for m in list(self)[1:]:
+                x = m(x)
+            return x
         x = self[0](self.original)
         for m in list(self)[1:]:
             x = m(x)
@@ -112,8 +127,16 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"Module {module} does not have a parametrization on {tensor_name}")
     parametrizations = module.parametrizations[tensor_name]
-    original = parametrizations.original
-    if leave_parametrized:
+    if not parametrizations.is_tensor:
+        if not leave_parametrized:
+            raise ValueError("Cannot leave unparametrized (`leave_parametrized=False`) a "
+                             "tensor that is parametrized in terms of a sequence of tensors.")
+        with no_grad():
+            t = getattr(module, tensor_name)
+        original = Parameter(t.detach(), t.requires_grad)
+    else:
+        original = parametrizations.original
+    if leave_parametrized and parametrizations.is_tensor:
         with no_grad():
             t = getattr(module, tensor_name)
         with no_grad():
