@@ -86,12 +86,38 @@ def _int_power(x, y):
     return jnp.where(neg, small.astype(p.dtype), p)
 
 
+@jax.custom_jvp
+def _power_f(x, y):
+    return jnp.power(x, y)
+
+
+@_power_f.defjvp
+def _power_f_jvp(primals, tangents):
+    # PyTorch's pow_backward_self / pow_backward_exponent: d/dx is 0 where y == 0; d/dy is 0
+    # where x == 0 and y >= 0 (real part of y for complex, with a zero imaginary part)
+    x, y = primals
+    dx, dy = tangents
+    out = jnp.power(x, y)
+    t = jnp.zeros(jnp.shape(out), out.dtype)
+    if getattr(dx, "dtype", None) != jax.dtypes.float0:
+        ds = jnp.where(y == 0, jnp.zeros((), out.dtype),
+                       y * jnp.power(x, y - jnp.ones((), jnp.result_type(y))))
+        t = t + ds * dx
+    if getattr(dy, "dtype", None) != jax.dtypes.float0:
+        if jnp.iscomplexobj(y):
+            nonneg = (jnp.imag(y) == 0) & (jnp.real(y) >= 0)
+        else:
+            nonneg = y >= 0
+        de = jnp.where((x == 0) & nonneg, jnp.zeros((), out.dtype), out * jnp.log(x))
+        t = t + de * dy
+    return out, t.astype(out.dtype)
+
+
 def _power(x, y):
-    """x ** y whose gradient is 0 where y == 0 (also at x == 0, where jnp.power's is NaN)."""
+    """x ** y with PyTorch's derivatives at x == 0 and y == 0 (jnp.power's are NaN there)."""
     if not jnp.issubdtype(jnp.result_type(x, y), jnp.inexact):
         return _int_power(x, y)
-    zero = y == 0
-    return jnp.where(zero, jnp.ones_like(x), jnp.power(jnp.where(zero, jnp.ones_like(x), x), y))
+    return _power_f(x, y)
 
 
 @defop(n_in=2, promote="same", grad="PowBackward1")
@@ -124,7 +150,7 @@ def _pow_int(x, n):
 def _rpow(x, y):
     if not jnp.issubdtype(jnp.result_type(x, y), jnp.inexact):
         return _int_power(y, x)
-    return jnp.power(y, x)
+    return _power_f(y, x)
 
 
 @defop(n_in=2, promote="float")

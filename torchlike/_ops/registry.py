@@ -36,6 +36,8 @@ CONFIG = {
     "interpret": jax.default_backend() == "cpu",  # run cold shapes without compiling
     "compile_after": 4,          # sightings of one input signature before it is compiled
     "compile_after_s": 0.01,     # ... or seconds spent interpreting it, whichever comes first
+    "background": True,          # compile hot signatures on a worker thread, interpret meanwhile
+    "max_pending": 64,           # background compiles queued at most (others wait their turn)
     "max_signatures": 256,       # per kernel: signatures tracked (LRU) and compiled before reset
     "max_kernels": 512,          # per op: kernels (static arguments) kept, oldest dropped first
 }
@@ -65,8 +67,9 @@ class Tiered:
     """A pure function run eagerly in tiers: an input signature (shapes and dtypes) seen for
     the first few times is traced once and evaluated with NumPy (`_interp`, no XLA compile,
     CPU only); once it is hot (`CONFIG`) it runs through `jit`, compiled once for that
-    signature. A dynamic program (new lengths every step) so never waits on XLA's compiler.
-    Subclasses set `fn`, then call `_tiers()`."""
+    signature. The compile runs on a background thread (`CONFIG["background"]`) while the
+    signature goes on being interpreted, so a dynamic program (new lengths every step) never
+    waits on XLA's compiler. Subclasses set `fn`, then call `_tiers()`."""
 
     __slots__ = ("fn", "jit", "hot", "cold")
 
@@ -83,26 +86,35 @@ class Tiered:
         return self._cold(sig, vals)
 
     def _cold(self, sig, vals):
+        # ent: [sightings, seconds interpreted, traced jaxpr, compile state]; the state is
+        # None, "queued" (compiling in the background) or "failed" (stays interpreted)
         with _LOCK:
             ent = self.cold.get(sig)
             if ent is None:
-                ent = self.cold[sig] = [0, 0.0, None]
+                ent = self.cold[sig] = [0, 0.0, None, None]
                 if len(self.cold) > CONFIG["max_signatures"]:
                     self.cold.popitem(last=False)
             else:
                 self.cold.move_to_end(sig)
             ent[0] += 1
-            promote = ent[0] > CONFIG["compile_after"] or ent[1] >= CONFIG["compile_after_s"]
+            promote = ent[3] is None and (ent[0] > CONFIG["compile_after"]
+                                          or ent[1] >= CONFIG["compile_after_s"])
             if promote:
-                del self.cold[sig]
                 if len(self.hot) >= CONFIG["max_signatures"]:
                     # a new function object: jax keys its compiled programs by the function,
                     # so the old shapes' programs go with the old wrapper
                     self.jit = jax.jit(functools.wraps(self.fn)(lambda *a, _f=self.fn: _f(*a)))
                     self.hot.clear()
                     STATS["jit_resets"] += 1
-                self.hot.add(sig)
-                STATS["compiled"] += 1
+                if CONFIG["background"] and _on_default_cpu(vals):
+                    promote = False
+                    if _BACKGROUND.pending < CONFIG["max_pending"]:
+                        ent[3] = "queued"
+                        _BACKGROUND.submit(self, self.jit, sig, ent, vals)
+                else:
+                    del self.cold[sig]
+                    self.hot.add(sig)
+                    STATS["compiled"] += 1
         if promote or not _on_default_cpu(vals):
             return self.jit(*vals)
         if ent[2] is None:
@@ -112,6 +124,73 @@ class Tiered:
         ent[1] += time.perf_counter() - t0
         STATS["interpreted"] += 1
         return out
+
+
+class _Background:
+    """One worker thread that compiles hot signatures (by calling the kernel's `jit` once on
+    the values that made it hot); the caller keeps interpreting until the entry is ready.
+    When the main thread ends, compiles still queued are dropped and the one running is
+    waited for (a thread killed inside XLA's compiler would abort the process)."""
+
+    def __init__(self):
+        self.queue, self.pending, self.thread, self.stopped = None, 0, None, False
+
+    def submit(self, tiered, jit, sig, ent, vals):
+        import queue
+        if self.stopped:
+            ent[3] = None
+            return
+        if self.thread is None or not self.thread.is_alive():
+            self.queue = queue.Queue()
+            self.thread = threading.Thread(target=self._work, name="torchlike-compile")
+            self.thread.start()
+            if not getattr(self, "_hooked", False):
+                threading._register_atexit(self._stop)   # as concurrent.futures does
+                self._hooked = True
+        self.pending += 1
+        self.queue.put((tiered, jit, sig, ent, vals))
+
+    def _stop(self):
+        self.stopped = True
+        if self.queue is not None:
+            self.queue.put(None)
+
+    def _work(self):
+        q = self.queue
+        while True:
+            item = q.get()
+            if item is None or self.stopped:
+                q.task_done()
+                if item is None:
+                    return
+                continue
+            tiered, jit, sig, ent, vals = item
+            try:
+                jax.block_until_ready(jit(*vals))
+                ok = True
+            except Exception:  # noqa: BLE001 - the interpreter ran it: it stays interpreted
+                ok = False
+            with _LOCK:
+                self.pending -= 1
+                if not ok:
+                    ent[3] = "failed"
+                    STATS["background_failures"] += 1
+                elif tiered.jit is jit:         # else the kernel was reset meanwhile
+                    tiered.cold.pop(sig, None)
+                    tiered.hot.add(sig)
+                    STATS["compiled"] += 1
+                else:
+                    ent[3] = None
+            q.task_done()
+
+    def drain(self):
+        """Wait until every queued compile is done (tests, benchmarks)."""
+        if self.queue is not None:
+            self.queue.join()
+
+
+_BACKGROUND = _Background()
+drain = _BACKGROUND.drain
 
 
 class Kernel(Tiered):
@@ -298,7 +377,10 @@ def call(op: Op, args, static):
         if builtins.any(r is not None for r in refs):
             saved = None
             if op.saves == "inputs":
-                saved = tuple((a._root(), a._root()._ver) for a in args if isinstance(a, Tensor))
+                # (storage, version, argument index): the engine's check asks, only when a
+                # version moved, whether backward really reads that argument (PyTorch's rule)
+                saved = tuple((a._root(), a._root()._ver, i) for i, a in enumerate(args)
+                              if isinstance(a, Tensor))
             elif op.saves == "output":
                 saved = tuple((weakref.ref(r), 0) for r in res)
             record(op.node_name(static), k, refs, vals, res, multi, saved)
@@ -375,10 +457,12 @@ def commit(t, r):
     old = root._ver
     out = _commit(t, r)
     if own is not None and own.saved and root._ver != old:
-        # the in-place op's own node saved t's storage at the version before the write; its
-        # values are immutable jax arrays, so its own write does not invalidate them
+        # PyTorch's in-place node saves a clone of the original self (never invalidated:
+        # jax values are immutable, drop the entry) or, for ops that save their result
+        # (relu_, exp_), t itself at the version after the write
         new = root._ver
-        own.saved = tuple((s, new) if s is root and v == old else (s, v) for s, v in own.saved)
+        own.saved = tuple((root, new) if isinstance(s[0], weakref.ref) and s[0]() is r else s
+                          for s in own.saved if not (s[0] is root and s[1] == old))
     return out
 
 

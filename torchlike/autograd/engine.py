@@ -27,6 +27,7 @@ from collections import OrderedDict
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend import core as _jcore
 
 from .._ops.registry import Tiered
 from .._ops.registry import record as _tape_record  # `record` is a flag name here
@@ -176,12 +177,74 @@ def _collect(roots):
     return order
 
 
+_NEEDED = OrderedDict()   # (kernel, differentiated mask, input avals) -> argument indices read
+
+
+def _needed_args(node):
+    """The argument positions whose values the node's backward really reads (PyTorch saves
+    only those: `x.mul_(2)` saves nothing of x). Found from the vjp's jaxpr by walking back
+    from the gradients; run only when a saved version moved, so it costs nothing otherwise.
+    None when it cannot be decided (the check then stays conservative)."""
+    vals = node.vals
+    mask = tuple(r is not None for r in node.inputs)
+    sig = tuple((v.shape, v.dtype) if hasattr(v, "shape") else (type(v), v) for v in vals)
+    key = (id(node.kernel), node.kernel, mask, sig, node.avals)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    with _LOCK:
+        hit = _NEEDED.get(key)
+    if hit is not None:
+        return hit
+    arr = [i for i, v in enumerate(vals) if hasattr(v, "shape")]
+    diff = [i for i in arr if mask[i]]
+    fn = node.kernel.fn
+
+    def bwd(*a):
+        xs, cts = a[:len(arr)], a[len(arr):]
+
+        def f(*d):
+            full = list(vals)
+            for i, x in zip(arr, xs):
+                full[i] = x
+            for i, x in zip(diff, d):
+                full[i] = x
+            return fn(*full)
+        out, pull = jax.vjp(f, *[xs[arr.index(i)] for i in diff])
+        ct_iter = iter(cts)
+        outs = out if node.multi else (out,)
+        ct = tuple(next(ct_iter) if jnp.issubdtype(o.dtype, jnp.inexact)
+                   else np.zeros(o.shape, jax.dtypes.float0) for o in outs)
+        return pull(ct if node.multi else ct[0])
+    try:
+        ct_avals = [jax.ShapeDtypeStruct(sh, dt) for sh, dt in node.avals
+                    if jnp.issubdtype(dt, jnp.inexact)]
+        jaxpr = jax.make_jaxpr(bwd)(*[vals[i] for i in arr], *ct_avals).jaxpr
+    except Exception:  # noqa: BLE001 - undecidable: keep every argument
+        return None
+    live = {v for v in jaxpr.outvars if not isinstance(v, _jcore.Literal)}
+    for eqn in reversed(jaxpr.eqns):
+        if any(v in live for v in eqn.outvars):
+            live.update(v for v in eqn.invars if not isinstance(v, _jcore.Literal))
+    res = frozenset(i for i, v in zip(arr, jaxpr.invars[:len(arr)]) if v in live)
+    with _LOCK:
+        _NEEDED[key] = res
+        if len(_NEEDED) > 256:
+            _NEEDED.popitem(last=False)
+    return res
+
+
 def _check(node):
     if node.freed or node.vals is None:
         raise RuntimeError(_FREED)
-    for root, ver in node.saved or ():
+    for root, ver, *idx in node.saved or ():
         t = root() if isinstance(root, weakref.ref) else root
         if t is not None and t._ver != ver:
+            if idx:
+                need = _needed_args(node)
+                if need is not None and idx[0] not in need:
+                    continue
             from .._dtype import scalar_name
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "

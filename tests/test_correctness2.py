@@ -1,0 +1,122 @@
+"""Issue 13, second part: each case runs on real PyTorch and on torchlike with the same inputs;
+values (tensors, nested tuples, Python objects) must agree, or both must raise the same
+exception type (and, where `MSG` says so, the same message)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import torchlike
+
+CASES = {}
+MSG = set()      # cases whose exception message must also match torch's exactly
+
+
+def case(name, msg=False):
+    def deco(f):
+        CASES[name] = f
+        if msg:
+            MSG.add(name)
+        return f
+    return deco
+
+
+def _same(g, w, path="result"):
+    if isinstance(w, (tuple, list)):
+        assert isinstance(g, (tuple, list)) and len(g) == len(w), path
+        for i, (a, b) in enumerate(zip(g, w)):
+            _same(a, b, f"{path}[{i}]")
+    elif hasattr(w, "detach"):
+        assert str(g.dtype) == str(w.dtype), (path, g.dtype, w.dtype)
+        assert tuple(g.shape) == tuple(w.shape), (path, g.shape, w.shape)
+        np.testing.assert_allclose(np.asarray(g.detach().numpy()), w.detach().numpy(),
+                                   rtol=2e-5, atol=1e-5, equal_nan=True, err_msg=path)
+    else:
+        assert g == w, (path, g, w)
+
+
+def run_case(torch, name):
+    f = CASES[name]
+    try:
+        want = f(torch)
+    except Exception as e:  # noqa: BLE001 - torchlike must raise the same type
+        with pytest.raises(type(e)) as info:
+            f(torchlike)
+        if name in MSG:
+            assert str(info.value) == str(e)
+        return
+    _same(f(torchlike), want)
+
+
+# ----------------------------------------------------------------------------------- pow
+
+
+def _pow_grads(m, xs, ys):
+    x = m.tensor(xs, requires_grad=True)
+    y = m.tensor(ys, requires_grad=True)
+    (x ** y).sum().backward()
+    return x.grad, y.grad
+
+
+_XS = [0.0, 0.0, 0.0, 2.0, -2.0, 0.5, 0.0, 3.0]
+_YS = [0.0, 2.0, -1.0, 0.0, 2.0, -1.5, 0.5, 1.0]
+case("pow_tensor_tensor_grads_corners")(lambda m: _pow_grads(m, _XS, _YS))
+
+
+@case("pow_scalar_base_grad_corners")
+def _(m):
+    y = m.tensor(_YS, requires_grad=True)
+    (0.0 ** y).sum().backward()
+    y2 = m.tensor(_YS, requires_grad=True)
+    (m.pow(2.0, y2)).sum().backward()
+    return y.grad, y2.grad
+
+
+@case("pow_exponent_grad_where_exponent_is_zero")
+def _(m):
+    # d/dy x**y at y == 0 is log(x), not 0 (only d/dx is 0 there)
+    return _pow_grads(m, [2.0, 3.0], [0.0, 0.0])
+
+
+@case("pow_complex_grads")
+def _(m):
+    z = m.tensor([1 + 1j, 2j], requires_grad=True)
+    w = m.tensor([2 + 0j, 1 + 1j], requires_grad=True)
+    (z ** w).abs().sum().backward()
+    return z.grad, w.grad
+
+
+# ---------------------------------------------------------------------- in-place version
+
+
+def _versions(m, body):
+    x = m.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    w = m.tensor([2.0, 2.0, 2.0], requires_grad=True)
+    out = body(m, x * 1, w)
+    out.sum().backward()
+    return x.grad
+
+
+def _vcase(name, body):
+    case("version_" + name)(lambda m: _versions(m, body))
+
+
+_vcase("two_views_mul_", lambda m, y, w: (y[1:].mul_(2), y[:1].mul_(3), y)[2])
+_vcase("view_mul_then_relu_", lambda m, y, w: (y[1:].mul_(2), y.relu_())[1])
+_vcase("view_sin_then_other_view", lambda m, y, w: (y[1:].sin_(), y[:1].mul_(3), y)[2])
+_vcase("view_exp_then_other_view_raises", lambda m, y, w: (y[1:].exp_(), y[:1].mul_(3), y)[2])
+_vcase("relu_then_mul_raises", lambda m, y, w: (y.relu_(), y.mul_(2))[1])
+_vcase("mul_by_tensor_then_modify_raises", lambda m, y, w: (lambda b: (y.add_(1), b)[1])(y * w))
+_vcase("mul_by_scalar_then_modify", lambda m, y, w: (lambda b: (y.add_(1), b)[1])(y * 2))
+_vcase("exp_then_modify_input", lambda m, y, w: (lambda b: (y.add_(1), b)[1])(y.exp()))
+_vcase("sin_then_modify_input_raises", lambda m, y, w: (lambda b: (y.add_(1), b)[1])(y.sin()))
+_vcase("add_then_modify", lambda m, y, w: (lambda b: (y.add_(1), b)[1])(y + w))
+_vcase("div_then_modify_divisor_raises", lambda m, y, w: (lambda b: (y.add_(1), b)[1])(w / y))
+_vcase("matmul_then_modify_raises", lambda m, y, w: (lambda b: (y.add_(1), b)[1])(y @ w))
+_vcase("inplace_mul_by_grad_tensor_twice",
+       lambda m, y, w: (y[1:].mul_(w[1:]), y[:1].mul_(3), y)[2])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_as_torch(torch, name):
+    run_case(torch, name)
