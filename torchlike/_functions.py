@@ -130,10 +130,12 @@ def rsub(input, other, *, alpha=1):
 
 def _check_int_zero(a, b):
     """PyTorch raises for integer division by zero where XLA returns a number."""
-    def is_int(x):
-        return (isinstance(x, Tensor) and x.dtype.category == 1) or (
-            isinstance(x, builtins.int) and not isinstance(x, builtins.bool))
-    if not (is_int(a) and is_int(b)):
+    def is_bool(x):
+        return isinstance(x, builtins.bool) or (isinstance(x, Tensor) and x.dtype is D.bool_)
+
+    def is_int(x):  # bools count: a bool and an integer divide as integers
+        return (isinstance(x, Tensor) and x.dtype.category <= 1) or isinstance(x, builtins.int)
+    if not (is_int(a) and is_int(b)) or (is_bool(a) and is_bool(b)):
         return
     if isinstance(b, Tensor):
         _checks.first_bad(b._v, lambda a: a == 0, lambda _: RuntimeError("ZeroDivisionError"))
