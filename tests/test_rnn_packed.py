@@ -13,7 +13,9 @@ def _np(t):
 
 
 def _copy(tm, lm):
-    lm.load_state_dict({k: tl.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    # .copy(): torch trains its modules in place afterwards, and the arrays must not be shared
+    lm.load_state_dict({k: tl.tensor(v.detach().numpy().copy())
+                        for k, v in tm.state_dict().items()})
 
 
 def _x(*shape, seed=0):
@@ -235,3 +237,34 @@ def test_traced_lengths_under_compile_say_what_to_do():
     cf(x, lengths)                               # first sight runs eagerly
     with pytest.raises(RuntimeError, match="Pass the lengths as a Python list"):
         cf(x, lengths)
+
+
+def test_gru_classifier_over_packed_batch_trains_like_torch(torch):
+    """The issue-15 row: a GRU text classifier over a packed, unsorted batch; three SGD steps
+    give PyTorch's losses."""
+    def run(m):
+        m.manual_seed(0)
+        emb, gru, lin = m.nn.Embedding(7, 3), m.nn.GRU(3, 4, batch_first=True), m.nn.Linear(4, 2)
+        return emb, gru, lin
+    te, tg, tlin = run(torch)
+    le, lg, llin = run(tl)
+    for tm_, lm_ in ((te, le), (tg, lg), (tlin, llin)):
+        _copy(tm_, lm_)
+    tok = np.array([[1, 2, 3, 0], [4, 5, 0, 0], [6, 1, 2, 3]])
+    lengths, y = [3, 2, 4], np.array([0, 1, 1])
+    losses = []
+    for m, (emb, gru, lin) in ((torch, (te, tg, tlin)), (tl, (le, lg, llin))):
+        R = m.nn.utils.rnn
+        opt = m.optim.SGD([*emb.parameters(), *gru.parameters(), *lin.parameters()], lr=0.5)
+        ls = []
+        for _ in range(3):
+            opt.zero_grad()
+            packed = R.pack_padded_sequence(emb(m.tensor(tok)), m.tensor(lengths),
+                                            batch_first=True, enforce_sorted=False)
+            _, h = gru(packed)
+            loss = m.nn.functional.cross_entropy(lin(h[-1]), m.tensor(y))
+            loss.backward()
+            opt.step()
+            ls.append(float(loss.detach()))
+        losses.append(ls)
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
