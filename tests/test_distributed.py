@@ -65,7 +65,8 @@ import numpy as np  # noqa: E402
 
 HERE = os.path.abspath(__file__)
 ROOT = os.path.dirname(os.path.dirname(HERE))
-CHECKS = ["env", "collectives", "groups", "sampler", "ddp_eager", "ddp_compiled", "unused"]
+CHECKS = ["env", "collectives", "groups", "sampler", "ddp_eager", "ddp_compiled",
+          "compiled_collectives", "unused"]
 
 
 def _env(**kw):
@@ -387,6 +388,48 @@ def _check_ddp_compiled():
     assert "all_reduce" in text[0] and "callback" not in text[0]
     synced = {("all_reduce" in e[0].as_text()) for e in half._cache.values()}
     assert synced == {True, False}
+
+
+def _check_compiled_collectives():
+    """Collectives on traced tensors: XLA collectives inside a program of the job when the
+    compiled function holds DDP parameters; an io_callback into the eager all_reduce when it
+    does not. Each function runs eagerly once, then traced, then from the cache."""
+    import torchlike.distributed as dist
+    from torchlike.nn.parallel import DistributedDataParallel as DDP
+    r, R = dist.get_rank(), dist.ReduceOp
+    ddp = DDP(tl.nn.Linear(2, 2))
+    xs = [np.array([[1.5, -2.0], [3.0, 0.5]], np.float32) * (k + 1) for k in range(2)]
+
+    def probe(x):
+        outs = []
+        for op in (R.SUM, R.AVG, R.MAX, R.PRODUCT):
+            t = x.clone()
+            dist.all_reduce(t, op=op)
+            outs.append(t)
+        t = x.clone()
+        dist.broadcast(t, src=1)
+        g = tl.zeros(4, 2)
+        dist.all_gather_into_tensor(g, x)
+        rs = tl.zeros(1, 2)
+        dist.reduce_scatter_tensor(rs, x)
+        return outs + [t, g, rs, ddp.module.weight.detach().sum() * 0]
+
+    def plain(x):
+        t = x * 2
+        dist.all_reduce(t)
+        return t
+
+    cp, cq = tl.compile(probe), tl.compile(plain)
+    want = [xs[0] + xs[1], (xs[0] + xs[1]) / 2, np.maximum(*xs), xs[0] * xs[1], xs[1],
+            np.concatenate(xs), (xs[0] + xs[1])[r:r + 1]]
+    for _ in range(3):
+        got = cp(tl.tensor(xs[r]))
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a.numpy(), b, rtol=1e-6)
+        np.testing.assert_allclose(cq(tl.tensor(xs[r])).numpy(), 2 * (xs[0] + xs[1]), rtol=1e-6)
+    assert cp.stats()["traces"] == cq.stats()["traces"] == 1
+    assert type(next(iter(cp._cache.values()))[0]).__name__ == "_Program"
+    assert type(next(iter(cq._cache.values()))[0]).__name__ != "_Program"
 
 
 def _check_unused():

@@ -72,7 +72,8 @@ def _write(t, v):
     from .._autograd_core import no_grad
     from .._tensor import _new, _set_root
     old = t._v
-    devs = None if isinstance(old, jax.core.Tracer) else old.devices()
+    traced = isinstance(old, jax.core.Tracer) or isinstance(v, jax.core.Tracer)
+    devs = None if traced else old.devices()
     if devs and devs != v.devices():
         v = jax.device_put(v, next(iter(devs)) if len(devs) == 1 else old.sharding)
     v = v.astype(old.dtype).reshape(old.shape)

@@ -111,12 +111,16 @@ def _watch(procs, first_rank, interval):
             codes = [p.poll() for p in procs]
             failed = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
             if failed:
-                i, c = failed[0]
-                how = f"was killed by signal {-c}" if c < 0 else f"exited with code {c}"
-                print(f"torchlike.distributed.run: rank {first_rank + i} (local rank {i}, pid "
-                      f"{procs[i].pid}) {how}; terminating the other ranks", file=sys.stderr,
-                      flush=True)
+                # several seen in one poll: a rank killed by a signal is the likelier cause
+                # (the others' collectives fail when it goes), so its code is the job's
+                failed.sort(key=lambda f: f[1] >= 0)
+                for i, c in failed:
+                    how = f"was killed by signal {-c}" if c < 0 else f"exited with code {c}"
+                    print(f"torchlike.distributed.run: rank {first_rank + i} (local rank {i}, "
+                          f"pid {procs[i].pid}) {how}; terminating the other ranks",
+                          file=sys.stderr, flush=True)
                 _stop(procs)
+                c = failed[0][1]
                 return 128 - c if c < 0 else c
             if all(c == 0 for c in codes):
                 return 0
