@@ -310,3 +310,15 @@ def test_random_transforms():
         T.GaussianBlur(4)
     with pytest.raises(ValueError, match="If brightness is a single number, it must be non"):
         T.ColorJitter(brightness=-1)
+
+
+def test_small_aliases(torch):
+    assert tl.version.cuda == torch.version.cuda is None
+    assert tl.version.__version__ == tl.__version__
+    np.testing.assert_allclose(tl.vmap(lambda v: v.sum())(tl.ones(3, 2)).numpy(),
+                               torch.vmap(lambda v: v.sum())(torch.ones(3, 2)).numpy())
+    assert tl.hub.urlparse("https://x.org/a/b.pth").path == "/a/b.pth"
+    m = tl.nn.Linear(2, 1)
+    x = tl.ones(3, 2)
+    np.testing.assert_allclose(tl.nn.parallel.data_parallel(m, x).detach().numpy(),
+                               m(x).detach().numpy())

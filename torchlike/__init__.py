@@ -47,7 +47,8 @@ from . import optim  # noqa: E402,F401
 from . import serialization, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
 from . import export  # noqa: E402,F401
-from . import testing, compiler  # noqa: E402,F401
+from . import testing, compiler, version  # noqa: E402,F401
+from .func import vmap  # noqa: E402,F401
 from . import functional  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401

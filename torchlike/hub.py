@@ -45,6 +45,15 @@ def get_dir():
     return os.path.join(os.path.expanduser(home), "hub")   # PyTorch's cache, shared with it
 
 
+def _get_torch_home():
+    """PyTorch's private helper, which programs call: $TORCH_HOME, else ~/.cache/torch."""
+    return os.path.expanduser(os.environ.get("TORCH_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.join("~", ".cache")), "torch"))
+
+
+urlparse = urllib.parse.urlparse   # torch.hub re-exports it, and programs import it from there
+
+
 def set_dir(d):
     _HUB_DIR[0] = os.path.expanduser(os.fspath(d))
 

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 
 from .modules.module import Module
 
-__all__ = ["DataParallel", "DistributedDataParallel"]
+__all__ = ["DataParallel", "DistributedDataParallel", "data_parallel"]
 
 _UNUSED = ("Expected to have finished reduction in the prior iteration before starting a new "
            "one. This error indicates that your module has parameters that were not used in "
@@ -136,6 +136,16 @@ class DataParallel(Module):
             inputs = tuple(self._shard(x) for x in inputs)
             kwargs = {k: self._shard(v) for k, v in kwargs.items()}
         return self.module(*inputs, **kwargs)
+
+
+def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0,
+                  module_kwargs=None):
+    """The functional form of DataParallel: ``module(*inputs, **module_kwargs)`` run as
+    ``DataParallel(module, device_ids, output_device, dim)`` runs it."""
+    if not isinstance(inputs, tuple):
+        inputs = (inputs,) if inputs is not None else ()
+    dp = DataParallel(module, device_ids=device_ids, output_device=output_device, dim=dim)
+    return dp(*inputs, **(module_kwargs or {}))
 
 
 class DistributedDataParallel(Module):
