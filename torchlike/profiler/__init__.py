@@ -13,7 +13,6 @@ TensorBoard's or Perfetto's viewer next to the ones written here.
 from __future__ import annotations
 
 import enum
-import gzip  # noqa: F401  (export_chrome_trace(.gz))
 import os
 import threading
 import warnings

@@ -139,7 +139,8 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
         padded_sequences.transpose_(0, 1)    # in place, as PyTorch's does
     lens = _host_ints(lengths)
     if len(lens) != padded_sequences.shape[0]:
-        raise ValueError(f"zip() argument 2 is {'shorter' if len(lens) < padded_sequences.shape[0] else 'longer'} than argument 1")
+        which = "shorter" if len(lens) < padded_sequences.shape[0] else "longer"
+        raise ValueError(f"zip() argument 2 is {which} than argument 1")
     return [seq[:int(n)] for seq, n in zip(padded_sequences, lens)]
 
 
