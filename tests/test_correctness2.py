@@ -117,6 +117,139 @@ _vcase("inplace_mul_by_grad_tensor_twice",
        lambda m, y, w: (y[1:].mul_(w[1:]), y[:1].mul_(3), y)[2])
 
 
+# ------------------------------------------------------------------- autograd.Function
+
+
+def _fn_class(m, forward, backward, setup=None):
+    ns = {"forward": staticmethod(forward), "backward": staticmethod(backward)}
+    if setup is not None:
+        ns["setup_context"] = staticmethod(setup)
+    return type("F", (m.autograd.Function,), ns)
+
+
+@case("function_backward_too_few_gradients", msg=True)
+def _(m):
+    F = _fn_class(m, lambda ctx, x, y: x * y, lambda ctx, g: (g,))
+    x = m.tensor([1.0], requires_grad=True)
+    F.apply(x, x).sum().backward()
+    return x.grad
+
+
+@case("function_backward_too_many_gradients", msg=True)
+def _(m):
+    F = _fn_class(m, lambda ctx, x: x * 2, lambda ctx, g: (g, g, g))
+    x = m.tensor([1.0], requires_grad=True)
+    F.apply(x).sum().backward()
+    return x.grad
+
+
+@case("function_backward_extra_none_gradients")
+def _(m):
+    F = _fn_class(m, lambda ctx, x: x * 2, lambda ctx, g: (g * 3, None, None))
+    x = m.tensor([1.0], requires_grad=True)
+    F.apply(x).sum().backward()
+    return x.grad
+
+
+@case("function_non_tensor_outputs")
+def _(m):
+    def bwd(ctx, g, a, b):
+        assert a is None and b is None
+        return g * 2
+    F = _fn_class(m, lambda ctx, x: (x * 2, 5, "s"), bwd)
+    x = m.tensor([1.0], requires_grad=True)
+    y, n, s = F.apply(x)
+    y.sum().backward()
+    return x.grad, n, s
+
+
+@case("function_integer_output_non_differentiable")
+def _(m):
+    def fwd(ctx, x):
+        i = x.argmax().reshape(1)
+        ctx.mark_non_differentiable(i)
+        return x * 2, i
+    F = _fn_class(m, fwd, lambda ctx, g, gi: g * 2)
+    x = m.tensor([1.0, 3.0], requires_grad=True)
+    y, i = F.apply(x)
+    y.sum().backward()
+    return x.grad, i, i.requires_grad
+
+
+@case("function_setup_context_style")
+def _(m):
+    def setup(ctx, inputs, output):
+        x, k = inputs
+        ctx.k = k
+        ctx.save_for_backward(x)
+
+    def bwd(ctx, g):
+        x, = ctx.saved_tensors
+        return g * ctx.k + x * 0, None
+    F = _fn_class(m, lambda x, k: x * k, bwd, setup)
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    y = F.apply(x, 3.0)
+    y.sum().backward()
+    return y, x.grad
+
+
+@case("function_mark_dirty")
+def _(m):
+    def fwd(ctx, x):
+        x.mul_(2)
+        ctx.mark_dirty(x)
+        return x
+    F = _fn_class(m, fwd, lambda ctx, g: g * 2)
+    a = m.tensor([1.0, 2.0], requires_grad=True)
+    x = a.clone()
+    y = F.apply(x)
+    (y * y).sum().backward()
+    return y is x, x, x._version if hasattr(x, "_version") else None, a.grad
+
+
+@case("function_mark_dirty_on_leaf_raises")
+def _(m):
+    def fwd(ctx, x):
+        x.mul_(2)
+        ctx.mark_dirty(x)
+        return x
+    F = _fn_class(m, fwd, lambda ctx, g: g * 2)
+    return F.apply(m.tensor([1.0, 2.0], requires_grad=True))
+
+
+# ------------------------------------------------------------------------------- nn
+
+
+@case("embedding_scale_grad_by_freq")
+def _(m):
+    e = m.nn.Embedding(4, 2, scale_grad_by_freq=True)
+    with m.no_grad():
+        e.weight.copy_(m.arange(8.0).reshape(4, 2))
+    out = e(m.tensor([[0, 0, 0], [1, 2, 0]]))
+    (out * m.tensor([1.0, 2.0])).sum().backward()
+    return out, e.weight.grad
+
+
+@case("functional_embedding_scale_grad_by_freq_padding")
+def _(m):
+    w = m.arange(8.0).reshape(4, 2).requires_grad_()
+    out = m.nn.functional.embedding(m.tensor([[0, 0], [1, 3]]), w, padding_idx=3,
+                                    scale_grad_by_freq=True)
+    (out * m.tensor([1.0, 2.0])).sum().backward()
+    return out, w.grad
+
+
+def _convt(m, size):
+    m.manual_seed(0)
+    c = m.nn.ConvTranspose2d(1, 1, 3, stride=2)
+    return c(m.ones(1, 1, 4, 4), output_size=size).shape
+
+
+case("conv_transpose_output_size_too_large", msg=True)(lambda m: _convt(m, [20, 20]))
+case("conv_transpose_output_size_one_dim_bad", msg=True)(lambda m: _convt(m, [9, 11]))
+case("conv_transpose_output_size_valid")(lambda m: tuple(_convt(m, [10, 9])))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_torch(torch, name):
     run_case(torch, name)

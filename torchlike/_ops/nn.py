@@ -370,8 +370,13 @@ def group_norm(x, w, b, num_groups, eps):
 
 
 @defop(n_in=2, promote=None, grad="EmbeddingBackward0")
-def embedding(w, idx, padding_idx):
+def embedding(w, idx, padding_idx, scale_grad_by_freq=False):
     out = jnp.take(w, idx, axis=0)
+    if scale_grad_by_freq:
+        # the same value; the gradient of each row divided by how often its index occurs
+        counts = jnp.zeros((w.shape[0],), w.dtype).at[idx.reshape(-1)].add(1)
+        s = (1 / counts[idx])[..., None].astype(out.dtype)
+        out = lax.stop_gradient(out) + (out - lax.stop_gradient(out)) * s
     if padding_idx is not None:
         out = jnp.where((idx == padding_idx)[..., None], lax.stop_gradient(out), out)
     return out

@@ -23,7 +23,7 @@ class FunctionCtx:
         self._non_diff.update(id(t) for t in tensors)
 
     def mark_dirty(self, *tensors):
-        pass
+        self._dirty = tensors
 
     def set_materialize_grads(self, value):
         self.materialize_grads = value
@@ -57,49 +57,84 @@ class Function(metaclass=FunctionMeta):
     def backward(ctx, *grads):
         raise NotImplementedError
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError
+
+    @classmethod
+    def _separate_ctx(cls):
+        """The `forward(*args)` + `setup_context(ctx, inputs, output)` style."""
+        return cls.setup_context is not Function.setup_context
+
+    @classmethod
+    def _run_forward(cls, ctx, args, kwargs):
+        if cls._separate_ctx():
+            out = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, out)
+            return out
+        return cls.forward(ctx, *args, **kwargs)
+
     @classmethod
     def apply(cls, *args, **kwargs):
         from .._tensor import Tensor, _new
+        from .._ops.registry import check_inplace
         tensor_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        before = [args[i]._v for i in tensor_pos]   # forward may change inputs (mark_dirty)
         with no_grad():
-            out = cls.forward(ctx, *args, **kwargs)
+            out = cls._run_forward(ctx, args, kwargs)
         multi = isinstance(out, tuple)
         outs = out if multi else (out,)
         if not (GRAD[0] and any(ctx.needs_input_grad)):
             return out
+        dirty = {id(t) for t in getattr(ctx, "_dirty", ())}
+        for t in getattr(ctx, "_dirty", ()):
+            check_inplace(t)
 
         saved = ctx.saved_tensors
         saved_t = [s for s in saved if isinstance(s, Tensor)]
-        kernel = _kernel(cls, ctx, args, kwargs, tensor_pos, saved)
+        out_pos = [i for i, o in enumerate(outs) if isinstance(o, Tensor)]
+        kernel = _kernel(cls, ctx, args, kwargs, tensor_pos, saved, len(outs), out_pos)
         tens = [args[i] for i in tensor_pos]
         # saved tensors are inputs of the node (never differentiated), so the backward program
         # takes them as arguments and is reused by the next call with the same structure
-        res = [_new(o._v) for o in outs]
+        res = [_new(outs[i]._v) for i in out_pos]
         record(cls._backward_cls.__name__, kernel, [ref(t) for t in tens] + [None] * len(saved_t),
-               [t._v for t in (*tens, *saved_t)], res, True,
-               differentiable=[id(o) not in ctx._non_diff for o in outs])
-        return tuple(res) if multi else res[0]
+               [*before, *(t._v for t in saved_t)], res, True,
+               differentiable=[id(outs[i]) not in ctx._non_diff for i in out_pos])
+        full = list(outs)
+        for i, r in zip(out_pos, res):
+            o = outs[i]
+            if id(o) in dirty:
+                # an input changed in place by forward: it becomes this node's output, as in
+                # PyTorch (the same object is returned)
+                if r._rg:
+                    o.grad_fn, o._out, o._rg = r.grad_fn, r._out, True
+                o._root()._ver += 1          # PyTorch bumps a dirty tensor's version again
+                full[i] = o
+            else:
+                full[i] = r
+        return tuple(full) if multi else full[0]
 
 
 _KERNELS = {}
 _CTX_OWN = ("saved_tensors", "needs_input_grad", "_non_diff")
 
 
-def _kernel(cls, ctx, args, kwargs, tensor_pos, saved):
+def _kernel(cls, ctx, args, kwargs, tensor_pos, saved, n_out=1, out_pos=(0,)):
     """The node kernel of one call: a jax.custom_vjp over (tensor args, saved tensors) whose
     backward is the user's. Kernels are shared by calls that agree on everything else the
     kernel closes over (non-tensor arguments, ctx attributes, needs_input_grad, which saved
     values are tensors), so the backward program that contains it compiles once; a call with
     unhashable extras gets a kernel of its own."""
     from .._tensor import Tensor, _new
-    extras = {k: v for k, v in ctx.__dict__.items() if k not in _CTX_OWN}
+    extras = {k: v for k, v in ctx.__dict__.items() if k not in _CTX_OWN and k != "_dirty"}
     layout = tuple(None if isinstance(s, Tensor) else ("C", s) for s in saved)
     tset = set(tensor_pos)
     consts = tuple((i, a) for i, a in enumerate(args) if i not in tset)
     key = (cls, tuple(tensor_pos), consts, tuple(sorted(kwargs.items())),
-           tuple(sorted(extras.items())), ctx.needs_input_grad, layout)
+           tuple(sorted(extras.items())), ctx.needs_input_grad, layout, n_out, tuple(out_pos))
     try:
         hash(key)
     except TypeError:
@@ -118,9 +153,9 @@ def _kernel(cls, ctx, args, kwargs, tensor_pos, saved):
             full[i] = _new(x)
         c = FunctionCtx()
         with no_grad():
-            o = cls.forward(c, *full, **kwargs)
+            o = cls._run_forward(c, full, kwargs)
         os_ = o if isinstance(o, tuple) else (o,)
-        return tuple(t._v for t in os_)
+        return tuple(os_[i]._v for i in out_pos)
 
     @jax.custom_vjp
     def f(*xs):
@@ -135,9 +170,16 @@ def _kernel(cls, ctx, args, kwargs, tensor_pos, saved):
         it = iter(xs[n_t:])
         c.saved_tensors = tuple(_new(next(it)) if s is None else s[1] for s in layout)
         c.__dict__.update(extras)
+        full = [None] * n_out
+        for i, g in zip(out_pos, gs):
+            full[i] = _new(g)
         with no_grad():
-            r = cls.backward(c, *[_new(g) for g in gs])
+            r = cls.backward(c, *full)
         r = r if isinstance(r, tuple) else (r,)
+        n_in = len(static_args)
+        if len(r) != n_in and not (len(r) > n_in and all(g is None for g in r[n_in:])):
+            raise RuntimeError(f"function {cls._backward_cls.__name__} returned an incorrect "
+                               f"number of gradients (expected {n_in}, got {len(r)})")
         res = []
         for i, x in zip(tensor_pos, xs):
             g = r[i] if i < len(r) else None

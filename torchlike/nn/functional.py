@@ -575,6 +575,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     _check_index_range(input, n, what="embedding")
     if max_norm is not None:
         _embedding_renorm_(weight, input, max_norm, norm_type)
+    if scale_grad_by_freq:
+        return call(T["embedding"], (weight, input), (padding_idx, True))
     return call(T["embedding"], (weight, input), (padding_idx,))
 
 

@@ -181,6 +181,13 @@ class _ConvTransposeBase(_ConvNd):
                         + (dilation[d] if dilation is not None else 1) * (kernel_size[d] - 1)
                         + 1)
             res.append(output_size[d] - min_size)
+        lo = [output_size[d] - r for d, r in enumerate(res)]
+        hi = [m + stride[d] - 1 for d, m in enumerate(lo)]
+        for d in range(num_spatial_dims):
+            if not lo[d] <= output_size[d] <= hi[d]:
+                raise ValueError(f"requested an output size of {output_size}, but valid sizes "
+                                 f"range from {lo} to {hi} (for an input of "
+                                 f"{input.shape[num_non_spatial_dims:]})")
         return tuple(res)
 
     def forward(self, input, output_size=None):
