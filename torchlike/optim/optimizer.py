@@ -42,6 +42,12 @@ from .._tensor import Tensor, _new, _set_root
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook",
            "required"]
 
+# PyTorch's type of an optimizer's ``params`` argument (programs annotate with it)
+import typing as _typing  # noqa: E402
+
+ParamsT = _typing.Union[_typing.Iterable[Tensor], _typing.Iterable[dict[str, _typing.Any]],
+                        _typing.Iterable[tuple[str, Tensor]]]
+
 
 class _RequiredParameter:
     """Singleton class representing a required parameter for an Optimizer."""
