@@ -322,3 +322,30 @@ def test_small_aliases(torch):
     x = tl.ones(3, 2)
     np.testing.assert_allclose(tl.nn.parallel.data_parallel(m, x).detach().numpy(),
                                m(x).detach().numpy())
+
+
+def test_box_ops(torch):
+    """torchvision.ops.boxes against the formulas written with torch ops."""
+    from torchlike.vision import ops
+    b1 = [[0., 0., 2., 2.], [1., 1., 3., 4.], [0., 0., 1., 1.]]
+    b2 = [[1., 1., 2., 2.], [0., 0., 3., 3.]]
+    t1, t2 = torch.tensor(b1), torch.tensor(b2)
+    area = lambda b: (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # noqa: E731
+    lt = torch.max(t1[:, None, :2], t2[:, :2])
+    rb = torch.min(t1[:, None, 2:], t2[:, 2:])
+    wh = (rb - lt).clamp(min=0)
+    inter = wh[..., 0] * wh[..., 1]
+    union = area(t1)[:, None] + area(t2) - inter
+    np.testing.assert_allclose(ops.box_area(tl.tensor(b1)).numpy(), area(t1).numpy())
+    np.testing.assert_allclose(ops.box_iou(tl.tensor(b1), tl.tensor(b2)).numpy(),
+                               (inter / union).numpy(), rtol=1e-6)
+    enc = torch.max(t1[:, None, 2:], t2[:, 2:]) - torch.min(t1[:, None, :2], t2[:, :2])
+    ea = enc[..., 0] * enc[..., 1]
+    np.testing.assert_allclose(ops.generalized_box_iou(tl.tensor(b1), tl.tensor(b2)).numpy(),
+                               (inter / union - (ea - union) / ea).numpy(), rtol=1e-6)
+    cx = ops.box_convert(tl.tensor(b1), "xyxy", "cxcywh")
+    np.testing.assert_allclose(ops.box_convert(cx, "cxcywh", "xyxy").numpy(), b1)
+    np.testing.assert_allclose(ops.box_convert(tl.tensor(b1), "xyxy", "xywh").numpy()[1],
+                               [1., 1., 2., 3.])
+    keep = ops.nms(tl.tensor(b1 + [[0., 0., 2., 2.1]]), tl.tensor([0.9, 0.8, 0.7, 0.95]), 0.5)
+    assert keep.tolist() == [3, 1, 2] and keep.dtype == tl.int64

@@ -1,6 +1,6 @@
 """torchlike.vision: torchvision's datasets, transforms, models, io and utils on torchlike
 tensors."""
-from . import datasets, io, models, transforms, utils  # noqa: F401
+from . import datasets, io, models, ops, transforms, utils  # noqa: F401
 
 __version__ = "0.28.0+torchlike"
 
