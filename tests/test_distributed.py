@@ -76,13 +76,61 @@ def _env(**kw):
     return env
 
 
+class _Child:
+    """A child process run in a thread from the first fixture that asks: the 2-rank job and
+    the 4-device process overlap (each mostly waits on the other's CPU time)."""
+
+    def __init__(self, cmd, env, timeout):
+        import threading
+        self.result = None
+        self.thread = threading.Thread(target=self._run, args=(cmd, env, timeout), daemon=True)
+        self.thread.start()
+
+    def _run(self, cmd, env, timeout):
+        try:
+            r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
+                               cwd=ROOT)
+        except subprocess.TimeoutExpired as e:
+            r = subprocess.CompletedProcess(cmd, -1, _text(e.stdout), _text(e.stderr) +
+                                            f"\ntimed out after {timeout} s")
+        r.end = time.time()
+        self.result = r
+
+    def get(self):
+        self.thread.join()
+        return self.result
+
+
+def _text(b):
+    return b.decode() if isinstance(b, bytes) else (b or "")
+
+
+_CHILDREN = {}
+
+
+def _children():
+    if not _CHILDREN:
+        launcher = os.path.join(ROOT, "torchlike", "distributed", "run.py")  # one import less
+        _CHILDREN["job"] = _Child([sys.executable, launcher, "--standalone", "--nproc-per-node",
+                                   "2", HERE, "job"], _env(), 240)
+        _CHILDREN["devices"] = _Child(
+            [sys.executable, HERE, "devices"],
+            _env(XLA_FLAGS="--xla_force_host_platform_device_count=4"), 240)
+    return _CHILDREN
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _start_children(request):
+    """Start the children with this module's first test when a selected test needs them, so
+    that they run while the sampler tests do."""
+    if any({"job", "devices"} & set(getattr(item, "fixturenames", ()))
+           for item in request.session.items if item.module is request.module):
+        _children()
+
+
 @pytest.fixture(scope="module")
 def job():
-    launcher = os.path.join(ROOT, "torchlike", "distributed", "run.py")  # skips one import
-    cmd = [sys.executable, launcher, "--standalone", "--nproc-per-node", "2", HERE, "job"]
-    r = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=240, cwd=ROOT)
-    r.end = time.time()
-    return r
+    return _children()["job"].get()
 
 
 def _passed(job, name):
@@ -475,9 +523,7 @@ def _die():
 
 @pytest.fixture(scope="module")
 def devices():
-    env = _env(XLA_FLAGS="--xla_force_host_platform_device_count=4")
-    return subprocess.run([sys.executable, HERE, "devices"], env=env, capture_output=True,
-                          text=True, timeout=200, cwd=ROOT)
+    return _children()["devices"].get()
 
 
 def _dev_passed(devices, name):
