@@ -8,9 +8,10 @@ of all gradients flattened per dtype and writes the averages into ``.grad``. As 
 gradients are divided by the world size before the sum, ``no_sync()`` accumulates locally and
 the next synchronised backward averages the accumulated sum, and buffers are broadcast from
 rank 0 before each forward (``broadcast_buffers=True``).
-Differences: inside ``torchlike.compile`` the hooks run while tracing and the all_reduce is an
-ordered ``io_callback`` from the compiled step into the eager collective (not an XLA
-collective fused into the program), and ``find_unused_parameters=True`` is eager only;
+Inside ``torchlike.compile`` the hooks run while the step is traced, and the step runs as one
+program of the whole job (torchlike/distributed/_spmd.py): the all_reduce is an XLA
+all-reduce in the compiled program (gloo on CPU, NCCL on GPU). Differences:
+``find_unused_parameters=True`` is eager only; ``process_group`` must be the world;
 ``bucket_cap_mb`` is accepted and ignored (one bucket per dtype).
 """
 from __future__ import annotations
