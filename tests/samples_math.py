@@ -60,6 +60,12 @@ SAMPLES = {
     "cov": [Sample(_f64(2, 4), None, None), Sample(_f64(2, 4), _i64([1, 2, 1, 1]),
                                                     _pos(4), correction=0)],
     "block_diag": [Sample(_f64(2, 2), _f64(1, 3, seed=1))],
+    "logaddexp": [Sample(_f64(2, 3), _f64(3, seed=1))],
+    "logaddexp2": [Sample(_f64(2, 3), _f64(3, seed=1))],
+    "quantile": [Sample(_f64(3, 4), _b([0.2, 0.6], dtype=torchlike.float64).detach().float()
+                        .double() * 1, dim=1, keepdim=False, interpolation=k,
+                        ignore_nan=False, scalar_q=False)
+                 for k in ("linear", "midpoint")],
     # nn tail (torchlike/_ops/nn_tail.py)
     "max_unpool": [Sample(_f64(1, 2, 2, 2), _i64([[[[0, 3], [9, 14]], [[1, 2], [12, 15]]]]),
                           out_shape=(4, 4))],

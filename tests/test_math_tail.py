@@ -147,6 +147,38 @@ CASES = [
 ]
 
 
+Q = np.array([0.1, 0.5, 0.75])
+CASES += [
+    Case("logaddexp", lambda m, a, b: [m.logaddexp(a, b), a.logaddexp2(b)], A, A[::-1].copy(),
+         grad=(0, 1)),
+    Case("heaviside", lambda m, a, v: m.heaviside(a, v), np.array([-1., 0, 2]),
+         np.array([0.5])),
+    Case("gcd_lcm", lambda m, a, b: [m.gcd(a, b), a.lcm(b)], np.array([4, -6, 0, 9]),
+         np.array([6, 4, 5, 12])),
+    Case("nextafter_frexp_ldexp", lambda m, a, e: [m.nextafter(a, a * 2), m.frexp(a),
+                                                   m.ldexp(a, e)], V, np.array([2, -1] * 3)),
+    Case("isin", lambda m, a, b: [m.isin(a, b), m.isin(a, 2, invert=True)], I, I[0, :2]),
+    *[Case(f"quantile_{k}", lambda m, x, q, k=k: [
+        m.quantile(x, q, dim=1, interpolation=k), m.quantile(x, 0.3, interpolation=k),
+        x.quantile(q, dim=0, keepdim=True, interpolation=k)], A, Q, grad=(0,))
+      for k in ("linear", "lower", "higher", "midpoint", "nearest")],
+    Case("quantile_keepdim_all", lambda m, x: m.quantile(x, 0.5, keepdim=True), A, grad=(0,)),
+    Case("nanquantile", lambda m, x, q: [m.nanquantile(x, q, dim=1), m.nanquantile(x, 0.5),
+                                         m.quantile(x, 0.5, dim=1)], NANS, Q),
+    Case("vdot_isreal_positive", lambda m, a, b: [m.vdot(a, b), m.isreal(a), m.positive(a)],
+         V, V[::-1].copy(), grad=(0, 1)),
+    Case("diagflat", lambda m, a: [m.diagflat(a), a.diagflat(-1)], A[:2, :2].copy(),
+         grad=(0,)),
+    Case("pdist", lambda m, a: [m.pdist(a), m.pdist(a, p=1)], A, grad=(0,)),
+    Case("unravel_index", lambda m, i: m.unravel_index(i, (3, 4)), np.array([5, 7, 11])),
+    Case("windows", lambda m: [m.hann_window(5), m.hann_window(6, periodic=False),
+                               m.hamming_window(5), m.blackman_window(7, dtype=m.float64),
+                               m.bartlett_window(5), m.kaiser_window(6),
+                               m.kaiser_window(5, False, 5.0), m.hann_window(1),
+                               m.hann_window(0)], rtol=1e-5, atol=1e-6),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_against_torch(torch, case):
     run_case(torch, case)
@@ -198,6 +230,16 @@ ERRORS = [
      "of scalar type: Long"),
     ("complex_mixed", lambda m, x: m.complex(x, x.float()), [A], RuntimeError,
      "Expected object of scalar type Double but got scalar type Float for second argument"),
+    ("logaddexp_int", lambda m, x: m.logaddexp(x, x), [I], NotImplementedError,
+     "\"logaddexp_cpu\" not implemented for 'Long'"),
+    ("quantile_q", lambda m, x: m.quantile(x, 1.5), [A], RuntimeError,
+     "quantile() q must be in the range [0, 1] but got 1.5"),
+    ("quantile_int", lambda m, x: m.quantile(x, 0.5), [I], RuntimeError,
+     "quantile() input tensor must be either float or double dtype"),
+    ("vdot_2d", lambda m, x: m.vdot(x, x), [A], RuntimeError,
+     "1D tensors expected, but got 2D and 2D tensors"),
+    ("heaviside_dtypes", lambda m, x: m.heaviside(x, x.float()), [A], RuntimeError,
+     "heaviside is not yet implemented for tensors with different dtypes."),
     ("cov_3d", lambda m, x: m.cov(x.reshape(1, 3, 4)), [A], RuntimeError,
      "cov(): expected input to have two or fewer dimensions"),
 ]

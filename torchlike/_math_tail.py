@@ -32,7 +32,11 @@ __all__ = ["searchsorted", "bucketize", "histc", "histogram", "diff", "tril_indi
            "vsplit", "dsplit", "dstack", "column_stack", "row_stack", "atleast_1d",
            "atleast_2d", "atleast_3d", "scatter_reduce", "masked_scatter", "put",
            "as_strided", "angle", "view_as_real", "view_as_complex", "polar", "complex", "cov",
-           "corrcoef", "renorm", "i0", "xlogy", "mvlgamma", "igamma", "igammac", "block_diag"]
+           "corrcoef", "renorm", "i0", "xlogy", "mvlgamma", "igamma", "igammac", "block_diag",
+           "logaddexp", "logaddexp2", "heaviside", "gcd", "lcm", "nextafter", "frexp", "ldexp",
+           "isin", "quantile", "nanquantile", "vdot", "isreal", "positive", "diagflat", "pdist",
+           "unravel_index", "hann_window", "hamming_window", "blackman_window",
+           "bartlett_window", "kaiser_window"]
 
 
 def _out(r, out):
@@ -556,6 +560,174 @@ def block_diag(*tensors):
                                f"dimensions. Input {tensors.index(t) if t in tensors else 0} "
                                f"has {t.dim()} dimensions")
     return call(T["block_diag"], tuple(ts), ())
+
+
+# ------------------------------------------------------------ more pointwise, statistics
+
+
+def _float_kernel(name, input):
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise NotImplementedError(f'"{name}" not implemented for \'{_tname(input.dtype)}\'')
+
+
+def logaddexp(input, other, *, out=None):
+    _float_kernel("logaddexp_cpu", input)
+    return _out(call(T["logaddexp"], (input, F._t(other)), ()), out)
+
+
+def logaddexp2(input, other, *, out=None):
+    _float_kernel("logaddexp2_cpu", input)
+    return _out(call(T["logaddexp2"], (input, F._t(other)), ()), out)
+
+
+def heaviside(input, values, *, out=None):
+    if input.dtype is not values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different "
+                           "dtypes.")
+    return _out(call(T["heaviside"], (input, values), ()), out)
+
+
+def _int_pair(name, kernel):
+    def f(input, other, *, out=None):
+        if input.dtype.category != 1:
+            raise NotImplementedError(f'"{kernel}" not implemented for '
+                                      f"'{_tname(input.dtype)}'")
+        return _out(call(T[name], (input, F._t(other)), ()), out)
+    f.__name__ = name
+    return f
+
+
+gcd = _int_pair("gcd", "gcd_cpu")
+lcm = _int_pair("lcm", "lcm_cpu")
+
+
+def nextafter(input, other, *, out=None):
+    return _out(call(T["nextafter"], (input, F._t(other)), ()), out)
+
+
+_Frexp = F.return_type("frexp", ["mantissa", "exponent"])
+
+
+def frexp(input, *, out=None):
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    return _Frexp(*call(T["frexp"], (input,), ()))
+
+
+def ldexp(input, other, *, out=None):
+    r = F.mul(input, F.pow(2.0, F._t(other)))
+    return _out(r, out)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    e, t = _tensor(elements), _tensor(test_elements)
+    return call(T["isin"], (e, t), (builtins.bool(invert),))
+
+
+def _quantile(name, ignore_nan):
+    def f(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+        if input.dtype not in (D.float32, D.float64):
+            raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+        if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+            raise ValueError(f"{name}() interpolation must be one of linear, lower, higher, "
+                             f"midpoint or nearest. Got {interpolation}")
+        scalar = not isinstance(q, Tensor)
+        qt = _tensor(float(q), input) if scalar else q
+        if qt.dim() > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if qt.dtype is not input.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        v = qt._v
+        if not isinstance(v, jax.core.Tracer):
+            a = np.asarray(v)
+            if a.size and ((a < 0).any() or (a > 1).any()):
+                raise RuntimeError(f"{name}() q values must be in the range [0, 1]" if not
+                                   scalar else f"{name}() q must be in the range [0, 1] but "
+                                   f"got {float(q)}")
+        d = None if dim is None else _wrap_dim(dim, input.dim())
+        r = call(T["quantile"], (input, qt), (d, builtins.bool(keepdim), interpolation,
+                                              ignore_nan, scalar or qt.dim() == 0))
+        return _out(r, out)
+    f.__name__ = name
+    return f
+
+
+quantile = _quantile("quantile", False)
+nanquantile = _quantile("nanquantile", True)
+
+
+def vdot(input, other, *, out=None):
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D "
+                           "tensors")
+    return _out(F.dot(input.conj() if input.dtype.is_complex else input, other), out)
+
+
+def isreal(input):
+    if not input.dtype.is_complex:
+        from ._creation import ones_like
+        return ones_like(input, dtype=D.bool_)
+    return F.eq(F.imag(input), 0)
+
+
+def positive(input):
+    if input.dtype is D.bool_:
+        raise TypeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def diagflat(input, offset=0):
+    return F.diag(input.reshape(-1), offset)
+
+
+def pdist(input, p=2):
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    n = input.shape[0]
+    i, j = np.triu_indices(n, 1)
+    a = F.index_select(input, 0, _new(jnp.asarray(i, jnp.int64)))
+    b = F.index_select(input, 0, _new(jnp.asarray(j, jnp.int64)))
+    return F.norm(a - b, p, 1) if p != 2 else F.sqrt(F.sum((a - b) ** 2, 1))
+
+
+def unravel_index(indices, shape):
+    idx = _tensor(indices)
+    if idx.dtype.category != 1:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {idx.dtype}")
+    shape = (shape,) if isinstance(shape, builtins.int) else tuple(shape)
+    out, rest = [], idx
+    for n in reversed(shape):
+        out.append(F.remainder(rest, n))
+        rest = F.div(rest, n, rounding_mode="floor")
+    return tuple(reversed(out))
+
+
+def _window(name, formula):
+    def f(window_length, periodic=True, *args, dtype=None, layout=None, device=None,
+          requires_grad=False, **kw):
+        from ._creation import tensor
+        if window_length < 0:
+            raise RuntimeError(f"{name} requires non-negative window length, got "
+                               f"window_length={window_length}")
+        dtype = dtype or D.get_default_dtype()
+        if window_length <= 1:
+            w = np.ones(window_length)
+        else:
+            N = window_length + 1 if periodic else window_length
+            w = formula(np.arange(window_length, dtype=np.float64), N, *args, **kw)
+        return tensor(w, dtype=dtype, device=device, requires_grad=requires_grad)
+    f.__name__ = name
+    return f
+
+
+hann_window = _window("hann_window", lambda n, N: 0.5 - 0.5 * np.cos(2 * np.pi * n / (N - 1)))
+hamming_window = _window("hamming_window", lambda n, N, alpha=0.54, beta=0.46:
+                         alpha - beta * np.cos(2 * np.pi * n / (N - 1)))
+blackman_window = _window("blackman_window", lambda n, N: 0.42 - 0.5 * np.cos(
+    2 * np.pi * n / (N - 1)) + 0.08 * np.cos(4 * np.pi * n / (N - 1)))
+bartlett_window = _window("bartlett_window", lambda n, N: 1 - np.abs(2 * n / (N - 1) - 1))
+kaiser_window = _window("kaiser_window", lambda n, N, beta=12.0: np.i0(
+    beta * np.sqrt(np.maximum(0, 1 - ((n - (N - 1) / 2) / ((N - 1) / 2)) ** 2))) / np.i0(beta))
 
 
 for _n in __all__:

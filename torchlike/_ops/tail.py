@@ -369,3 +369,89 @@ def cov(x, fweights, aweights, correction=1):
     xw = xc if w is None else xc * w
     c = (xw @ jnp.conj(xc).T) / norm
     return c.reshape(()) if x.ndim < 2 or x.shape[0] == 1 else c
+
+
+# ---------------------------------------------------------------- more pointwise and stats
+
+
+@defop(n_in=2, promote="float", grad="LogaddexpBackward0")
+def logaddexp(x, y):
+    return jnp.logaddexp(x, y)
+
+
+@defop(n_in=2, promote="float", grad="Logaddexp2Backward0")
+def logaddexp2(x, y):
+    return jnp.logaddexp2(x, y)
+
+
+@defop(n_in=2, differentiable=False)
+def heaviside(x, v):
+    return jnp.where(x == 0, v, jnp.where(x > 0, jnp.ones_like(x), jnp.zeros_like(x))
+                     ).astype(x.dtype)
+
+
+@defop(n_in=2, promote="same", differentiable=False)
+def gcd(x, y):
+    return jnp.gcd(x, y)
+
+
+@defop(n_in=2, promote="same", differentiable=False)
+def lcm(x, y):
+    return jnp.lcm(x, y)
+
+
+@defop(n_in=2, promote="same", differentiable=False)
+def nextafter(x, y):
+    return jnp.nextafter(x, y)
+
+
+@defop(differentiable=False)
+def frexp(x):
+    m, e = jnp.frexp(x)
+    return m, e.astype(jnp.int32)
+
+
+@defop(n_in=2, differentiable=False)
+def isin(x, test, invert):
+    r = jnp.isin(x, test)
+    return ~r if invert else r
+
+
+@defop(n_in=2, grad="QuantileBackward0")
+def quantile(x, q, dim, keepdim, interpolation, ignore_nan, scalar_q):
+    """q along a new leading axis (dropped for a scalar q); NaN propagates unless ignore_nan
+    (nanquantile), which ranks among the non-NaN values only."""
+    xd = x.ravel() if dim is None else jnp.moveaxis(x, dim, -1)
+    xs = jnp.sort(xd, axis=-1)                   # NaNs last
+    n_all = xs.shape[-1]
+    isnan = jnp.isnan(xs)
+    n = jnp.sum(~isnan, axis=-1, keepdims=True) if ignore_nan else \
+        jnp.full(xs.shape[:-1] + (1,), n_all)
+    qv = q.reshape((-1,) + (1,) * xs.ndim).astype(x.dtype)
+    rank = qv * jnp.maximum(n - 1, 0).astype(x.dtype)         # (Q, ..., 1)
+    lo = jnp.floor(rank)
+    hi = jnp.ceil(rank)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = jnp.round(rank)
+    xb = jnp.broadcast_to(xs, qv.shape[:1] + xs.shape)
+    vlo = jnp.take_along_axis(xb, jnp.clip(lo, 0, n_all - 1).astype(jnp.int64), axis=-1)
+    vhi = jnp.take_along_axis(xb, jnp.clip(hi, 0, n_all - 1).astype(jnp.int64), axis=-1)
+    if interpolation == "midpoint":
+        r = (vlo + vhi) / 2
+    elif interpolation == "linear":
+        r = vlo + (rank - lo) * (vhi - vlo)
+    else:
+        r = vlo
+    r = r[..., 0]
+    bad = (n[..., 0] == 0) if ignore_nan else jnp.any(isnan, axis=-1)
+    r = jnp.where(bad, jnp.asarray(jnp.nan, r.dtype), r)
+    if keepdim:
+        if dim is None:
+            r = r.reshape(r.shape[:1] + (1,) * x.ndim)
+        else:
+            r = jnp.expand_dims(r, dim + 1)
+    return r[0] if scalar_q else r
