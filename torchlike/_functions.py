@@ -1443,19 +1443,6 @@ def promote_types(type1, type2):
 # -------------------------------------------------------------------------- indexing
 
 
-def _is_index_tensor_like(it):
-    return isinstance(it, (Tensor, list, np.ndarray)) or (isinstance(it, builtins.bool))
-
-
-def _index_items(index):
-    """`range` objects index like the lists they hold, as in PyTorch."""
-    if isinstance(index, range):
-        return list(index)
-    if isinstance(index, tuple) and builtins.any(isinstance(i, range) for i in index):
-        return tuple(list(i) if isinstance(i, range) else i for i in index)
-    return index
-
-
 def getitem(t, index):
     """``t[index]``: PyTorch's indexing rules are in _indexing.py; the basic part ends here."""
     from ._indexing import getitem as _getitem
