@@ -419,3 +419,35 @@ def test_more_errors(torch):
             dd.MixtureSameFamily(dd.Normal(0., 1.), dd.Normal(m.zeros(2), m.ones(2)))
         with pytest.raises(NotImplementedError, match="q.total_count > p.total_count"):
             dd.kl_divergence(dd.Binomial(2, m.tensor(0.5)), dd.Binomial(3, m.tensor(0.5)))
+
+
+FAMILIES3 = [
+    ("Chi2", lambda d, a: d.Chi2(a), [0.5, 2.0]),
+    ("HalfNormal", lambda d, a: d.HalfNormal(a), [0.5, 2.0]),
+    ("HalfCauchy", lambda d, a: d.HalfCauchy(a), [0.5, 2.0]),
+    ("Pareto", lambda d, a: d.Pareto(a * 0.2, a + 1), [0.5, 2.0]),
+    ("Weibull", lambda d, a: d.Weibull(a, a), [0.5, 2.0]),
+    ("Geometric", lambda d, a: d.Geometric(a / 4), [1.0, 2.0]),
+    ("NegativeBinomial", lambda d, a: d.NegativeBinomial(a, a / 4), [1.0, 2.0]),
+]
+
+
+@pytest.mark.parametrize("name,build,value", FAMILIES3, ids=[c[0] for c in FAMILIES3])
+def test_families3(torch, name, build, value):
+    import torch.distributions  # noqa: F401
+    res = []
+    for m in (tl, torch):
+        a = m.tensor([1.5, 3.0], dtype=m.float64, requires_grad=True)
+        d = build(m.distributions, a)
+        lp = d.log_prob(m.tensor(value, dtype=m.float64))
+        out = [lp, d.mean, d.variance, *m.autograd.grad(lp.sum(), [a])]
+        if name != "NegativeBinomial":
+            out.append(d.entropy())
+        if name in ("HalfNormal", "HalfCauchy"):
+            out += [d.cdf(m.tensor(value, dtype=m.float64)),
+                    d.icdf(m.tensor([0.2, 0.7], dtype=m.float64))]
+        s = d.sample((3,))
+        res.append((out, tuple(s.shape), str(s.dtype).replace("torch.", "")))
+    for x, y in zip(res[0][0], res[1][0]):
+        assert_close(x, y, rtol=1e-6, atol=1e-9)
+    assert res[0][1:] == res[1][1:]

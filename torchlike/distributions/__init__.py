@@ -28,6 +28,8 @@ from .relaxed import (ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBerno
                       RelaxedOneHotCategorical)
 from .mixture_same_family import MixtureSameFamily
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
+from .more import (Chi2, Geometric, HalfCauchy, HalfNormal, NegativeBinomial, Pareto,
+                   Weibull)
 from . import _kl_tail  # noqa: F401  (registers more KL pairs)
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
@@ -43,4 +45,5 @@ __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exp
            "TanhTransform", "Binomial", "Multinomial", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "LogitRelaxedBernoulli", "ExpRelaxedCategorical", "MixtureSameFamily",
-           "LowRankMultivariateNormal"]
+           "LowRankMultivariateNormal", "Chi2", "Geometric", "HalfCauchy", "HalfNormal",
+           "NegativeBinomial", "Pareto", "Weibull"]
