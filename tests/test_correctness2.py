@@ -250,6 +250,50 @@ case("conv_transpose_output_size_one_dim_bad", msg=True)(lambda m: _convt(m, [9,
 case("conv_transpose_output_size_valid")(lambda m: tuple(_convt(m, [10, 9])))
 
 
+# ----------------------------------------------------------------------- module hooks
+
+
+def _hooked_linear(m, full=None, pre=None):
+    lin = m.nn.Linear(2, 2)
+    with m.no_grad():
+        lin.weight.copy_(m.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        lin.bias.zero_()
+    if full is not None:
+        lin.register_full_backward_hook(full)
+    if pre is not None:
+        lin.register_full_backward_pre_hook(pre)
+    x = m.tensor([[1.0, -1.0]], requires_grad=True)
+    lin(x).sum().backward()
+    return x.grad, lin.weight.grad, lin.bias.grad
+
+
+case("full_backward_hook_replaces_grad_input")(
+    lambda m: _hooked_linear(m, full=lambda mod, gi, go: (gi[0] * 10,)))
+case("backward_pre_hook_replaces_grad_output")(
+    lambda m: _hooked_linear(m, pre=lambda mod, go: (go[0] * 3,)))
+case("backward_pre_and_full_hooks")(
+    lambda m: _hooked_linear(m, pre=lambda mod, go: (go[0] * 3,),
+                             full=lambda mod, gi, go: (gi[0] + go[0].sum(),)))
+case("full_backward_hook_returning_none")(
+    lambda m: _hooked_linear(m, full=lambda mod, gi, go: None))
+case("full_backward_hook_wrong_count", msg=True)(
+    lambda m: _hooked_linear(m, full=lambda mod, gi, go: (gi[0], gi[0])))
+
+
+# --------------------------------------------------- found by tests/differential.py
+
+
+case("signbit_zero_dim")(lambda m: m.signbit(m.tensor(-1.0)))
+
+
+@case("norm_of_complex_is_real")
+def _(m):
+    z = m.tensor([1 + 1j, 2 - 1j], requires_grad=True)
+    n = m.norm(z)
+    n.backward()
+    return n, z.grad, m.linalg.vector_norm(z, 0), m.norm(z.reshape(1, 2), dim=0)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_torch(torch, name):
     run_case(torch, name)

@@ -87,7 +87,7 @@ _RULES[lax.shift_right_logical_p] = _shift(
 @_rule(lax.bitcast_convert_type_p)
 def _bitcast(x, new_dtype, **_):
     a, b = x.dtype.itemsize, np.dtype(new_dtype).itemsize
-    x = np.ascontiguousarray(x)
+    x = np.ascontiguousarray(x).reshape(np.shape(x))   # (ascontiguousarray makes 0-d 1-d)
     if b < a:           # each element becomes a trailing axis of a // b
         return x.view(new_dtype).reshape(x.shape + (a // b,))
     r = x.view(new_dtype)

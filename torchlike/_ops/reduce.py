@@ -134,12 +134,12 @@ def vector_norm(x, p=2, dim=None, keepdim=False, dtype=None):
     if p == float("-inf"):
         return jnp.min(a, axis=dim, keepdims=keepdim)
     if p == 0:
-        return jnp.sum((a != 0).astype(x.dtype), axis=dim, keepdims=keepdim)
+        return jnp.sum((a != 0).astype(a.dtype), axis=dim, keepdims=keepdim)
     if p == 2:
         # sqrt(sum x^2) with a safe gradient at 0 (PyTorch gives 0 there)
         s = jnp.sum(a * a, axis=dim, keepdims=keepdim)
         safe = jnp.where(s > 0, s, 1.0)
-        return jnp.where(s > 0, jnp.sqrt(safe), 0.0).astype(x.dtype)
+        return jnp.where(s > 0, jnp.sqrt(safe), 0.0).astype(a.dtype)
     if p == 1:
         return jnp.sum(a, axis=dim, keepdims=keepdim)
     return jnp.sum(a ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)

@@ -929,21 +929,44 @@ class _BackwardHookState:
                     # the node keeps the box (and through its hook, this state) alive
                     o.grad_fn.metadata.setdefault("_module_hook_keep", []).append(o)
 
+    # A hook's return value replaces the gradients, as in PyTorch. The replacement reaches the
+    # graph through the tensor hook that completed the set (the module's only output / input
+    # in the common case); with several outputs or inputs, those whose gradient already
+    # flowed on keep it.
+
     def _on_output(self, i, g):
         self.grad_outputs[i] = g
         self.pending_out -= 1
         if self.pending_out == 0:
             for h in self.pre_hooks:
-                h(self.module, tuple(self.grad_outputs))
+                r = h(self.module, tuple(self.grad_outputs))
+                if r is not None:
+                    self.grad_outputs = list(_check_hook_grads(r, len(self.grad_outputs),
+                                                               "grad_output"))
             if self.pending_in == 0:
                 self._fire()
+            return self.grad_outputs[i]
+        return None
 
     def _on_input(self, i, g):
         self.grad_inputs[i] = g
         self.pending_in -= 1
         if self.pending_in == 0 and self.pending_out == 0:
             self._fire()
+            return self.grad_inputs[i]
+        return None
 
     def _fire(self):
         for h in self.hooks:
-            h(self.module, tuple(self.grad_inputs), tuple(self.grad_outputs))
+            r = h(self.module, tuple(self.grad_inputs), tuple(self.grad_outputs))
+            if r is not None:
+                self.grad_inputs = list(_check_hook_grads(r, len(self.grad_inputs),
+                                                          "grad_input"))
+
+
+def _check_hook_grads(r, n, what):
+    r = r if isinstance(r, (tuple, list)) else (r,)
+    if len(r) != n:
+        raise RuntimeError(f"Backward hook returned an invalid number of {what}, got "
+                           f"{len(r)}, but expected {n}")
+    return r
