@@ -66,7 +66,7 @@ import numpy as np  # noqa: E402
 HERE = os.path.abspath(__file__)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CHECKS = ["env", "collectives", "groups", "sampler", "ddp_eager", "ddp_compiled",
-          "compiled_collectives", "unused"]
+          "compiled_collectives", "unused", "destroy"]
 
 
 def _env(**kw):
@@ -170,7 +170,7 @@ def test_sampler_in_two_processes_matches_torch(job, torch):
 
 
 def test_killed_rank_ends_the_job(job):
-    _passed(job, "unused")
+    _passed(job, CHECKS[-1])
     m = re.search(r"^dying (\S+)$", job.stdout, re.M)
     assert m, job.stdout[-2000:]
     assert job.returncode == 128 + 9, job.stderr[-2000:]
@@ -504,6 +504,26 @@ def _check_unused():
         strict(tl.ones(1, 2), use_b=False)
     with pytest.raises(NotImplementedError, match="world group only"):
         DDP(Pick(), process_group=dist.new_group([0, 1]))
+
+
+def _check_destroy():
+    """destroy_process_group forgets the group; init_process_group joins the runtime again
+    (here through init_method="tcp://...", which must agree with it)."""
+    import torchlike.distributed as dist
+    r = dist.get_rank()
+    dist.destroy_process_group()
+    assert not dist.is_initialized() and dist.group.WORLD is None
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        dist.get_rank()
+    e = os.environ
+    with pytest.raises(RuntimeError, match="disagrees with JAX's runtime"):
+        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{e['MASTER_PORT']}",
+                                rank=1 - r, world_size=2)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{e['MASTER_PORT']}", rank=r,
+                            world_size=2)
+    t = tl.ones(2)
+    dist.all_reduce(t)
+    assert t.tolist() == [2.0, 2.0]
 
 
 def _die():
