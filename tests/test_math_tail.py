@@ -178,6 +178,29 @@ CASES += [
                                m.hann_window(0)], rtol=1e-5, atol=1e-6),
 ]
 
+SIG = R.standard_normal((2, 20))
+CASES += [
+    Case("stft", lambda m, x, w: m.stft(x, 8, hop_length=3, win_length=6, window=w,
+                                        return_complex=True), SIG, np.hanning(6),
+         grad=(0, 1)),
+    Case("stft_real_1d", lambda m, x: m.stft(x, 8, window=m.ones(8, dtype=x.dtype),
+                                             return_complex=False), SIG[0], grad=(0,)),
+    Case("stft_two_sided_norm", lambda m, x: m.stft(
+        x, 8, center=False, onesided=False, normalized=True, window=m.hann_window(
+            8, dtype=x.dtype), return_complex=True), SIG, grad=(0,)),
+    Case("stft_constant_pad", lambda m, x: m.stft(x, 6, 2, pad_mode="constant",
+                                                  window=m.hann_window(6, dtype=x.dtype),
+                                                  return_complex=True), SIG, grad=(0,)),
+    Case("istft", lambda m, x, w: m.istft(m.stft(x, 8, hop_length=3, win_length=6, window=w,
+                                                 return_complex=True),
+                                          8, hop_length=3, win_length=6, window=w, length=20),
+         SIG, np.hanning(6) + 0.1, grad=(0,)),
+    Case("istft_1d_normalized", lambda m, x: m.istft(
+        m.stft(x, 8, window=m.hann_window(8, dtype=x.dtype), normalized=True,
+               return_complex=True), 8, window=m.hann_window(8, dtype=x.dtype),
+        normalized=True), SIG[0], grad=(0,)),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_against_torch(torch, case):
@@ -240,6 +263,8 @@ ERRORS = [
      "1D tensors expected, but got 2D and 2D tensors"),
     ("heaviside_dtypes", lambda m, x: m.heaviside(x, x.float()), [A], RuntimeError,
      "heaviside is not yet implemented for tensors with different dtypes."),
+    ("stft_return_complex", lambda m, x: m.stft(x, 4, window=m.ones(4, dtype=x.dtype)),
+     [A], RuntimeError, "stft requires the return_complex parameter be given for real inputs"),
     ("cov_3d", lambda m, x: m.cov(x.reshape(1, 3, 4)), [A], RuntimeError,
      "cov(): expected input to have two or fewer dimensions"),
 ]

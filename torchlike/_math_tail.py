@@ -36,7 +36,7 @@ __all__ = ["searchsorted", "bucketize", "histc", "histogram", "diff", "tril_indi
            "logaddexp", "logaddexp2", "heaviside", "gcd", "lcm", "nextafter", "frexp", "ldexp",
            "isin", "quantile", "nanquantile", "vdot", "isreal", "positive", "diagflat", "pdist",
            "unravel_index", "hann_window", "hamming_window", "blackman_window",
-           "bartlett_window", "kaiser_window"]
+           "bartlett_window", "kaiser_window", "stft", "istft"]
 
 
 def _out(r, out):
@@ -728,6 +728,105 @@ blackman_window = _window("blackman_window", lambda n, N: 0.42 - 0.5 * np.cos(
 bartlett_window = _window("bartlett_window", lambda n, N: 1 - np.abs(2 * n / (N - 1) - 1))
 kaiser_window = _window("kaiser_window", lambda n, N, beta=12.0: np.i0(
     beta * np.sqrt(np.maximum(0, 1 - ((n - (N - 1) / 2) / ((N - 1) / 2)) ** 2))) / np.i0(beta))
+
+
+# ---------------------------------------------------------------------- short-time Fourier
+
+
+def _stft_window(window, win_length, n_fft, dtype):
+    from ._creation import ones
+    if window is None:
+        window = ones(win_length, dtype=dtype)
+    if window.shape[0] != win_length:
+        raise RuntimeError(f"stft: expected a 1D window tensor of size equal to win_length="
+                           f"{win_length}, but got window with size {list(window.shape)}")
+    if win_length < n_fft:          # centred in n_fft, as PyTorch
+        from .nn import functional as NF
+        left = (n_fft - win_length) // 2
+        window = NF.pad(window, (left, n_fft - win_length - left))
+    return window
+
+
+def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
+         pad_mode="reflect", normalized=False, onesided=None, return_complex=None):
+    """Frames of `n_fft` every `hop_length`, windowed, through the FFT: (F, frames) per
+    signal. Composed of table ops (pad, unfold, fft), so differentiable and traceable."""
+    from . import fft as _fft
+    from .nn import functional as NF
+    if return_complex is None and not (input.dtype.is_complex or (
+            window is not None and window.dtype.is_complex)):
+        raise RuntimeError("stft requires the return_complex parameter be given for real "
+                           "inputs, and will further require that return_complex=True in a "
+                           "future PyTorch release.")
+    if input.dim() not in (1, 2):
+        raise RuntimeError(f"stft: expected a 1D or 2D tensor, but got {input.dim()}D")
+    hop = n_fft // 4 if hop_length is None else hop_length
+    win = n_fft if win_length is None else win_length
+    if hop <= 0:
+        raise RuntimeError(f"stft: expected hop_length > 0, but got hop_length={hop}")
+    if not 0 < win <= n_fft:
+        raise RuntimeError(f"stft: expected 0 < win_length <= n_fft, but got win_length={win}")
+    x = input.unsqueeze(0) if input.dim() == 1 else input
+    if center:
+        p = n_fft // 2
+        x = NF.pad(x.unsqueeze(1), (p, p), mode=pad_mode).squeeze(1)
+    if not 0 < n_fft <= x.shape[-1]:
+        raise RuntimeError(f"stft: expected 0 < n_fft < {x.shape[-1]}, but got n_fft={n_fft}")
+    w = _stft_window(window, win, n_fft, x.dtype if not x.dtype.is_complex else
+                     (D.float32 if x.dtype is D.complex64 else D.float64))
+    frames = x.unfold(-1, n_fft, hop) * w                    # (B, T, n_fft)
+    if onesided is None:
+        onesided = not (x.dtype.is_complex or w.dtype.is_complex)
+    spec = _fft.rfft(frames, dim=-1) if onesided else _fft.fft(frames, dim=-1)
+    if normalized:
+        spec = spec * (n_fft ** -0.5)
+    spec = spec.transpose(-1, -2)
+    if input.dim() == 1:
+        spec = spec[0]
+    return spec if return_complex else view_as_real(spec)
+
+
+def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
+          normalized=False, onesided=None, length=None, return_complex=False):
+    """Inverse of stft by windowed overlap-add, divided by the summed squared window."""
+    from . import fft as _fft
+    from ._creation import zeros
+    if not input.dtype.is_complex:
+        raise RuntimeError("istft requires a complex-valued input tensor")
+    hop = n_fft // 4 if hop_length is None else hop_length
+    win = n_fft if win_length is None else win_length
+    spec = input.unsqueeze(0) if input.dim() == 2 else input
+    rdt = D.float32 if spec.dtype is D.complex64 else D.float64
+    w = _stft_window(window, win, n_fft, rdt)
+    if onesided is None:
+        onesided = spec.shape[-2] != n_fft
+    if normalized:
+        spec = spec * (n_fft ** 0.5)
+    spec = spec.transpose(-1, -2)                             # (B, T, F)
+    frames = _fft.irfft(spec, n=n_fft, dim=-1) if onesided else _fft.ifft(spec, dim=-1)
+    if not return_complex and frames.dtype.is_complex:
+        frames = F.real(frames)
+    frames = frames * w
+    B, nT = frames.shape[0], frames.shape[1]
+    total = n_fft + hop * (nT - 1)
+    idx = (np.arange(nT)[:, None] * hop + np.arange(n_fft)[None, :]).reshape(-1)
+    idx_t = _new(jnp.asarray(idx, jnp.int64))
+    y = zeros(B, total, dtype=frames.dtype).index_add(1, idx_t, frames.reshape(B, -1))
+    env = zeros(total, dtype=rdt).index_add(0, idx_t, (w * w).repeat(nT))
+    start = n_fft // 2 if center else 0
+    end = total - n_fft // 2 if center else total
+    if length is not None:
+        end = start + length
+    env_c = env[start:min(end, total)]
+    envv = env_c._v
+    if not isinstance(envv, jax.core.Tracer) and envv.size and float(np.abs(
+            np.asarray(envv)).min()) < 1e-11:
+        raise RuntimeError("istft(...): window overlap add min: 1")
+    y = y[:, start:min(end, total)] / env_c
+    if length is not None and y.shape[-1] < length:
+        from .nn import functional as NF
+        y = NF.pad(y, (0, length - y.shape[-1]))
+    return y[0] if input.dim() == 2 else y
 
 
 for _n in __all__:
