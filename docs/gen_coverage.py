@@ -20,6 +20,8 @@ NAMESPACES = [
     ("torch.optim", "torch.optim", "torchlike.optim"),
     ("torch.optim.lr_scheduler", "torch.optim.lr_scheduler", "torchlike.optim.lr_scheduler"),
     ("torch.linalg", "torch.linalg", "torchlike.linalg"),
+    ("torch.fft", "torch.fft", "torchlike.fft"),
+    ("torch.special", "torch.special", "torchlike.special"),
     ("torch.autograd", "torch.autograd", "torchlike.autograd"),
     ("torch.func", "torch.func", "torchlike.func"),
     ("torch.distributions", "torch.distributions", "torchlike.distributions"),
