@@ -451,3 +451,61 @@ def test_families3(torch, name, build, value):
     for x, y in zip(res[0][0], res[1][0]):
         assert_close(x, y, rtol=1e-6, atol=1e-9)
     assert res[0][1:] == res[1][1:]
+
+
+def _constraint_list(C):
+    return [C.real, C.positive, C.greater_than(1.5), C.interval(-1., 2.), C.unit_interval,
+            C.less_than(0.5), C.simplex, C.independent(C.positive, 1)]
+
+
+def test_biject_to_transform_to(torch):
+    x = np.array([[0.3, -1.2], [0.5, 2.0]])
+    res = []
+    for m in (tl, torch):
+        D_, X = m.distributions, m.tensor(x)
+        out = []
+        for c in _constraint_list(D_.constraints):
+            for reg in (D_.biject_to, D_.transform_to):
+                tr = reg(c)
+                y = tr(X)
+                out += [y, tr.inv(y)]
+                if not (reg is D_.transform_to and c is D_.constraints.simplex):
+                    out.append(tr.log_abs_det_jacobian(X, y))
+        tr = D_.transform_to(D_.constraints.lower_cholesky)
+        out += [tr(X), tr.inv(tr(X))]
+        tr = D_.transforms.SoftplusTransform()
+        out += [tr(X), tr.inv(tr(X)), tr.log_abs_det_jacobian(X, tr(X))]
+        out.append(D_.transforms.ReshapeTransform((2, 2), (4,))(X))
+        ig = D_.InverseGamma(m.tensor([2.5, 3.]), m.tensor([1., 2.]))
+        v = m.tensor([0.5, 1.])
+        out += [ig.log_prob(v), ig.mean, ig.variance, ig.entropy(), ig.mode]
+        res.append(out)
+    assert len(res[0]) == len(res[1])
+    for a, b in zip(*res):
+        assert_close(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(NotImplementedError, match="Cannot transform _LowerCholesky"):
+        D.biject_to(D.constraints.lower_cholesky)
+
+
+def test_exponential_family_entropy_by_bregman():
+    """A user subclass of ExponentialFamily gets its entropy from the log normalizer."""
+    class Exp(D.ExponentialFamily):
+        arg_constraints = {}
+
+        def __init__(self, rate):
+            self.rate = rate
+            super().__init__(rate.shape, validate_args=False)
+
+        @property
+        def _natural_params(self):
+            return (-self.rate,)
+
+        def _log_normalizer(self, x):
+            return -tl.log(-x)
+
+        @property
+        def _mean_carrier_measure(self):
+            return 0
+
+    rate = tl.tensor([0.5, 2.0])
+    assert_close(Exp(rate).entropy(), D.Exponential(rate).entropy(), rtol=1e-6)

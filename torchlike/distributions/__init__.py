@@ -31,6 +31,10 @@ from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .more import (Chi2, Geometric, HalfCauchy, HalfNormal, NegativeBinomial, Pareto,
                    Weibull)
 from . import _kl_tail  # noqa: F401  (registers more KL pairs)
+from .transforms import (IndependentTransform, LowerCholeskyTransform, ReshapeTransform,
+                         SoftplusTransform, identity_transform)
+from .constraint_registry import biject_to, transform_to
+from .exp_family import ExponentialFamily, InverseGamma
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .poisson import Poisson
@@ -46,4 +50,7 @@ __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exp
            "OneHotCategoricalStraightThrough", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "LogitRelaxedBernoulli", "ExpRelaxedCategorical", "MixtureSameFamily",
            "LowRankMultivariateNormal", "Chi2", "Geometric", "HalfCauchy", "HalfNormal",
-           "NegativeBinomial", "Pareto", "Weibull"]
+           "NegativeBinomial", "Pareto", "Weibull", "IndependentTransform",
+           "LowerCholeskyTransform", "ReshapeTransform", "SoftplusTransform",
+           "identity_transform", "biject_to", "transform_to", "ExponentialFamily",
+           "InverseGamma"]
