@@ -153,7 +153,8 @@ def run_ddp(a):
                                  max(1, a.rounds // 2), max(1, a.steps // 2), warm=8)
     flat = tl.zeros(n_params)
     res["eager_allreduce_ms"] = _median_ms(lambda: dist.all_reduce(flat) or flat,
-                                           lambda out=None: out is not None and out[0].item(),
+                                           lambda out=None: out is not None
+                                           and out._v.block_until_ready(),
                                            a.rounds, a.steps) if n > 1 else None
     got = [None] * n
     dist.all_gather_object(got, res)

@@ -93,7 +93,8 @@ class _Program:
         w = self.w
         don_leaves, don_tree = jax.tree_util.tree_flatten(don)
         keep_leaves, keep_tree = jax.tree_util.tree_flatten(keep)
-        flat = [jnp.asarray(v) for v in (*don_leaves, *keep_leaves)]
+        flat = [v if isinstance(v, jax.Array) else jnp.asarray(v)
+                for v in (*don_leaves, *keep_leaves)]
         scalars = tuple(v.ndim == 0 for v in flat)
         weak = tuple(bool(getattr(v, "weak_type", False)) for v in flat)
         f, out_info = self._jit(don_tree, keep_tree, scalars, weak)
@@ -110,10 +111,12 @@ class _Program:
             self.specs = (f, [jax.ShapeDtypeStruct(g.shape, g.dtype, sharding=g.sharding,
                                                    weak_type=g.weak_type) for g in glob])
         outs = f(*glob)
-        tree = out_info[-1]
+        # the global outputs are dropped here: they hold their blocks, and a block referenced
+        # elsewhere is copied instead of donated by the next call
         local = [o.addressable_data(0) for o in outs]
+        del outs
         local = [v.reshape(()) if nd == 0 else v for v, nd in zip(local, out_info[:-1])]
-        return jax.tree_util.tree_unflatten(tree, local)
+        return jax.tree_util.tree_unflatten(out_info[-1], local)
 
 
 # ------------------------------------------------------------------ collectives in the program
