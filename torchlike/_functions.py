@@ -17,6 +17,7 @@ from ._ops import pointwise as _pw_ops  # noqa: F401
 from ._ops import reduce as _red_ops  # noqa: F401
 from ._ops import shape as S
 from ._ops.registry import TABLE, call, check_inplace, commit, write_out
+from ._autograd_core import GRAD as _GRAD
 from ._tensor import Tensor, _new, _wrap_dim
 
 _SCALARS = (builtins.bool, builtins.int, builtins.float, builtins.complex)
@@ -1460,6 +1461,8 @@ def getitem_basic(t, index):
     r = call(T["basic_index"], (t,) + starts, (spec, name))
     root = t._base if t._base is not None else t
     r._base, r._meta, r._vsync = root, S._basic_meta(meta, spec, starts), root._ver
+    if not _GRAD[0]:
+        r._nograd_view = True
     return r
 
 

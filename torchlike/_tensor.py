@@ -196,6 +196,7 @@ class Tensor:
     _hooks = None
     _grad = None
     _is_param = False
+    _nograd_view = False  # a view made under no_grad or by detach/.data: never joins the graph
     __array_priority__ = 1000
 
     def __init__(self, *args, **kwargs):
@@ -231,9 +232,11 @@ class Tensor:
         bv = b._v
         self._vsync = b._ver
         from ._ops.registry import TABLE, call
-        if self._rg and b._rg and GRAD[0]:
+        if (self._rg or not self._nograd_view) and b._rg and GRAD[0]:
+            # also a view made before its base required grad (an in-place write of a value
+            # requiring grad through another view): PyTorch regenerates its grad_fn
             r = call(TABLE["as_strided_read"], (b, off), (size, stride))
-            self._data, self.grad_fn, self._out = r._data, r.grad_fn, 0
+            self._data, self.grad_fn, self._out, self._rg = r._data, r.grad_fn, 0, True
         else:
             self._data = TABLE["as_strided_read"].kernel((size, stride), None)(bv, off)
 
@@ -314,6 +317,9 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        b = self._base
+        if b is not None and self._vsync != b._ver:
+            self._refresh()    # a view whose base was written (may now require grad)
         return self._rg
 
     @requires_grad.setter
@@ -694,6 +700,7 @@ def _make_view(src, meta, value, grad):
     t._base = root
     t._meta = meta
     t._vsync = root._ver
+    t._nograd_view = not grad
     if grad and src._rg:
         t._rg = True
     return t

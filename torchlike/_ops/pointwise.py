@@ -272,7 +272,8 @@ for _n, _f in {"log": jnp.log, "log2": jnp.log2, "log10": jnp.log10, "log1p": jn
 _unary("exp", jnp.exp, saves="output")
 _unary("exp2", jnp.exp2, saves="output")
 _unary("tanh", jnp.tanh, saves="output")
-_unary("sigmoid", jax.nn.sigmoid, saves="output")
+_unary("sigmoid", lambda x: 1 / (1 + jnp.exp(-x)) if jnp.iscomplexobj(x) else jax.nn.sigmoid(x),
+       saves="output")   # jax.nn.sigmoid drops the imaginary part of a complex input
 _unary("logit", lambda x, eps=None: jax.scipy.special.logit(
     x if eps is None else jnp.clip(x, eps, 1 - eps)))
 def _neg(x):
@@ -284,10 +285,19 @@ def _neg(x):
 
 
 _unary("neg", _neg, promote="same", saves="none")
-_unary("abs", lambda x: x * jnp.sign(x) if jnp.issubdtype(x.dtype, jnp.floating) else jnp.abs(x),
-       promote="same")  # abs'(0) = 0 as in PyTorch
-_unary("sign", jnp.sign, promote="same")
-_unary("sgn", jnp.sign, promote="same")
+def _sign(x):
+    """PyTorch's sign of a real float: 0 for NaN and for -0.0 (jnp.sign: NaN, -0.0)."""
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        return jnp.sign(x)
+    one = jnp.ones((), x.dtype)
+    return jnp.where(x > 0, one, jnp.where(x < 0, -one, jnp.zeros((), x.dtype)))
+
+
+_unary("abs", lambda x: x * _sign(x) + jnp.zeros((), x.dtype)   # + 0 turns -0.0 into 0.0
+       if jnp.issubdtype(x.dtype, jnp.floating) else jnp.abs(x),
+       promote="same")  # abs'(0) = 0 as in PyTorch (and abs'(NaN) = 0)
+_unary("sign", _sign, promote="same")
+_unary("sgn", _sign, promote="same")
 _unary("square", jnp.square, promote="same", grad="PowBackward0")
 _unary("floor", jnp.floor, promote="same", saves="none")
 _unary("ceil", jnp.ceil, promote="same", saves="none")

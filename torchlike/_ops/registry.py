@@ -372,6 +372,8 @@ def call(op: Op, args, static):
         root = src._base if src._base is not None else src
         for r, m in zip(res, metas):
             r._base, r._meta, r._vsync = root, m, root._ver
+            if not GRAD[0]:
+                r._nograd_view = True
     if GRAD[0] and op.differentiable:
         refs = [ref(a) for a in args]
         if builtins.any(r is not None for r in refs):
