@@ -107,6 +107,29 @@ SPECIAL = [
     Case("out", lambda m, x, o: [m.special.i0(x, out=o), o], X, np.zeros((4, 6))),
 ]
 
+POLYS = [f"{p}{k}_polynomial_{c}" for p, k, c in (
+    ("", "chebyshev", "t"), ("", "chebyshev", "u"), ("", "chebyshev", "v"),
+    ("", "chebyshev", "w"), ("shifted_", "chebyshev", "t"), ("shifted_", "chebyshev", "u"),
+    ("shifted_", "chebyshev", "v"), ("shifted_", "chebyshev", "w"), ("", "hermite", "h"),
+    ("", "hermite", "he"), ("", "laguerre", "l"), ("", "legendre", "p"))]
+PX = np.array([-0.9, -0.5, 0.0, 0.3, 0.8, 1.0, 1.7])
+SPECIAL += [
+    *[Case(n, lambda m, x, k, n=n: [getattr(m.special, n)(x, k), getattr(m.special, n)(x, 5),
+                                    getattr(m.special, n)(x.float(), 7)],
+           PX, np.array([0, 1, 2, 3, 4, 6, -1]), rtol=5e-6, atol=1e-6) for n in POLYS],
+    Case("polynomial_scalar_x", lambda m, k: m.special.legendre_polynomial_p(0.5, k),
+         np.array([2, 3])),
+    Case("bessel_k", lambda m, x: [m.special.modified_bessel_k0(x),
+                                   m.special.modified_bessel_k1(x),
+                                   m.special.scaled_modified_bessel_k0(x),
+                                   m.special.scaled_modified_bessel_k1(x)],
+         np.array([0.0, 1e-3, 0.05, 0.5, 1.0, 3.0, 12.0, 30.0, 100.0, -1.0]), rtol=1e-9,
+         atol=1e-12),
+    Case("bessel_k_f32", lambda m, x: [m.special.modified_bessel_k0(x),
+                                       m.special.scaled_modified_bessel_k1(x)],
+         np.array([1e-3, 0.5, 3.0, 30.0], np.float32), rtol=2e-6, atol=1e-7),
+]
+
 
 @pytest.mark.parametrize("case", FFT + SPECIAL, ids=repr)
 def test_against_torch(torch, case):

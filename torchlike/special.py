@@ -2,9 +2,7 @@
 (autograd and compile for free); the names PyTorch shares with torch.* (erf, gammaln = lgamma,
 expit = sigmoid, ...) reach the same ops as the top-level functions.
 
-Not provided: airy_ai, bessel_y0/y1, modified_bessel_k0/k1 (and their scaled forms) and the
-orthogonal polynomials (chebyshev_*, hermite_*, laguerre_*, legendre_*): jax has no kernels
-for them (see docs/porting.md)."""
+Not provided: airy_ai, bessel_y0/y1 (see docs/porting.md)."""
 from __future__ import annotations
 
 from . import _functions as _F
@@ -16,7 +14,14 @@ __all__ = ["bessel_j0", "bessel_j1", "digamma", "entr", "erf", "erfc", "erfcx", 
            "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
            "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri",
            "polygamma", "psi", "round", "sinc", "softmax", "spherical_bessel_j0", "xlog1py",
-           "xlogy", "zeta"]
+           "xlogy", "zeta", "modified_bessel_k0", "modified_bessel_k1",
+           "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", *[
+               f"{p}{k}_polynomial_{c}" for p, k, c in (
+                   ("", "chebyshev", "t"), ("", "chebyshev", "u"), ("", "chebyshev", "v"),
+                   ("", "chebyshev", "w"), ("shifted_", "chebyshev", "t"),
+                   ("shifted_", "chebyshev", "u"), ("shifted_", "chebyshev", "v"),
+                   ("shifted_", "chebyshev", "w"), ("", "hermite", "h"),
+                   ("", "hermite", "he"), ("", "laguerre", "l"), ("", "legendre", "p"))]]
 
 
 def _out(r, out):
@@ -114,3 +119,43 @@ def softmax(input, dim, *, dtype=None):
 
 def log_softmax(input, dim, *, dtype=None):
     return _F.log_softmax(input, dim, dtype)
+
+
+modified_bessel_k0 = _unary("special_modified_bessel_k0", "modified_bessel_k0")
+modified_bessel_k1 = _unary("special_modified_bessel_k1", "modified_bessel_k1")
+scaled_modified_bessel_k0 = _unary("special_scaled_modified_bessel_k0",
+                                   "scaled_modified_bessel_k0")
+scaled_modified_bessel_k1 = _unary("special_scaled_modified_bessel_k1",
+                                   "scaled_modified_bessel_k1")
+
+
+def _polynomial(kind, name):
+    """The orthogonal polynomial families: P_n(input) for integer n (a tensor or a number;
+    n is truncated toward zero, negative n gives 0). The recurrence runs to n's largest
+    value, so n must be concrete (not traced under compile)."""
+    def f(input, n, *, out=None):
+        import numpy as np
+        from ._tensor import _is_tracer
+        x, nn = _F._t(input), _F._t(n)
+        if not isinstance(x, _F.Tensor) and not isinstance(nn, _F.Tensor):
+            raise TypeError(f"{name}() expected a Tensor for input or n")
+        if isinstance(nn, _F.Tensor):
+            if _is_tracer(nn._v):
+                raise RuntimeError(f"{name}(): n must be concrete (it sets the number of "
+                                   "recurrence steps); pass it as a Python int or an eager "
+                                   "tensor")
+            a = np.asarray(nn._v)
+            nmax = int(np.trunc(a.max())) if a.size else 0
+        else:
+            nmax = int(nn)
+        return _out(call(TABLE["special_polynomial"], (x, nn), (kind, max(nmax, 0))), out)
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+for _kind in ("chebyshev_t", "chebyshev_u", "chebyshev_v", "chebyshev_w", "hermite_h",
+              "hermite_he", "laguerre_l", "legendre_p"):
+    _fam, _c = _kind.split("_")
+    for _pre in ("", "shifted_") if _fam == "chebyshev" else ("",):
+        _name = f"{_pre}{_fam}_polynomial_{_c}"
+        globals()[_name] = _polynomial(_pre + _kind, _name)
