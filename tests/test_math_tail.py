@@ -144,6 +144,15 @@ CASES = [
     Case("lstsq", lambda m, a, b: m.linalg.lstsq(a, b).solution, A.T.copy(), V[:4, None],
          grad=(0, 1)),
     Case("qr", lambda m, a: m.linalg.qr(a.T), A, grad=(0,)),
+    # decompositions with gauge freedom: invariants only (singular values, U S Vh, sorted
+    # eigenvalues of a matrix with real spectrum, A V = V diag(w))
+    Case("svd", lambda m, a: [m.linalg.svd(a, full_matrices=False).S,
+                              (lambda u, s, vh: (u * s) @ vh)(*m.linalg.svd(a, False)),
+                              m.svd(a).S, m.linalg.svd(a).U.shape[0]], A, grad=(0,)),
+    Case("eig", lambda m, a: [m.sort(m.linalg.eigvals(a @ a.T).real).values,
+                              (lambda w, v: (a @ a.T).to(v.dtype) @ v - v * w)(
+                                  *m.linalg.eig(a @ a.T)).abs().max() < 1e-9],
+         A, rtol=1e-6, atol=1e-9),
 ]
 
 
