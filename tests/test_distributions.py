@@ -429,6 +429,8 @@ FAMILIES3 = [
     ("Weibull", lambda d, a: d.Weibull(a, a), [0.5, 2.0]),
     ("Geometric", lambda d, a: d.Geometric(a / 4), [1.0, 2.0]),
     ("NegativeBinomial", lambda d, a: d.NegativeBinomial(a, a / 4), [1.0, 2.0]),
+    ("Kumaraswamy", lambda d, a: d.Kumaraswamy(a, a * 0.7), [0.3, 0.8]),
+    ("FisherSnedecor", lambda d, a: d.FisherSnedecor(a * 2, a * 3), [0.5, 2.0]),
 ]
 
 
@@ -440,9 +442,11 @@ def test_families3(torch, name, build, value):
         a = m.tensor([1.5, 3.0], dtype=m.float64, requires_grad=True)
         d = build(m.distributions, a)
         lp = d.log_prob(m.tensor(value, dtype=m.float64))
-        out = [lp, d.mean, d.variance, *m.autograd.grad(lp.sum(), [a])]
-        if name != "NegativeBinomial":
+        out = [lp, d.mean, d.variance, *m.autograd.grad(lp.sum(), [a], retain_graph=True)]
+        if name not in ("NegativeBinomial", "FisherSnedecor"):
             out.append(d.entropy())
+        if name in ("Kumaraswamy", "FisherSnedecor"):
+            out.append(m.tensor(tuple(m.autograd.grad(d.rsample((2,)).sum(), [a])[0].shape)))
         if name in ("HalfNormal", "HalfCauchy"):
             out += [d.cdf(m.tensor(value, dtype=m.float64)),
                     d.icdf(m.tensor([0.2, 0.7], dtype=m.float64))]
@@ -509,3 +513,18 @@ def test_exponential_family_entropy_by_bregman():
 
     rate = tl.tensor([0.5, 2.0])
     assert_close(Exp(rate).entropy(), D.Exponential(rate).entropy(), rtol=1e-6)
+
+
+def test_logistic_normal(torch):
+    res = []
+    for m in (tl, torch):
+        loc = m.tensor([0.2, -0.3], dtype=m.float64, requires_grad=True)
+        d = m.distributions.LogisticNormal(loc, m.tensor([1.0, 0.5], dtype=m.float64))
+        lp = d.log_prob(m.tensor([0.2, 0.5, 0.3], dtype=m.float64))
+        s = d.rsample((4,))
+        res.append((lp, *m.autograd.grad(lp, [loc]), tuple(s.shape), tuple(d.event_shape),
+                    float(s.sum(-1).mean())))
+    assert_close(res[0][0], res[1][0], rtol=1e-6)
+    assert_close(res[0][1], res[1][1], rtol=1e-6)
+    assert res[0][2:4] == res[1][2:4]
+    assert res[0][4] == pytest.approx(res[1][4])

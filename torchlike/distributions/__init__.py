@@ -35,6 +35,7 @@ from .transforms import (IndependentTransform, LowerCholeskyTransform, ReshapeTr
                          SoftplusTransform, identity_transform)
 from .constraint_registry import biject_to, transform_to
 from .exp_family import ExponentialFamily, InverseGamma
+from .more2 import FisherSnedecor, Kumaraswamy, LogisticNormal
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .poisson import Poisson
@@ -53,4 +54,4 @@ __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exp
            "NegativeBinomial", "Pareto", "Weibull", "IndependentTransform",
            "LowerCholeskyTransform", "ReshapeTransform", "SoftplusTransform",
            "identity_transform", "biject_to", "transform_to", "ExponentialFamily",
-           "InverseGamma"]
+           "InverseGamma", "FisherSnedecor", "Kumaraswamy", "LogisticNormal"]
