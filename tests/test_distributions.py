@@ -528,3 +528,23 @@ def test_logistic_normal(torch):
     assert_close(res[0][1], res[1][1], rtol=1e-6)
     assert res[0][2:4] == res[1][2:4]
     assert res[0][4] == pytest.approx(res[1][4])
+
+
+@pytest.mark.parametrize("probs", [[0.2, 0.4995, 0.9], None], ids=["probs", "logits"])
+def test_continuous_bernoulli(torch, probs):
+    res = []
+    for m in (tl, torch):
+        p = m.tensor(probs if probs else [-1.0, 0.001, 2.0], dtype=m.float64,
+                     requires_grad=True)
+        d = m.distributions.ContinuousBernoulli(probs=p) if probs else \
+            m.distributions.ContinuousBernoulli(logits=p)
+        v = m.tensor([0.3, 0.5, 0.95], dtype=m.float64)
+        lp = d.log_prob(v)
+        out = [lp, d.mean, d.variance, d.entropy(), d.cdf(v), d.icdf(v),
+               *m.autograd.grad(lp.sum(), [p], retain_graph=True)]
+        s = d.rsample((3,))
+        out.append(m.autograd.grad(s.sum(), [p])[0].shape)
+        res.append(out)
+    for a, b in zip(res[0][:-1], res[1][:-1]):
+        assert_close(a, b, rtol=1e-6, atol=1e-9)
+    assert tuple(res[0][-1]) == tuple(res[1][-1])

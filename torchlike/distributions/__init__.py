@@ -36,6 +36,7 @@ from .transforms import (IndependentTransform, LowerCholeskyTransform, ReshapeTr
 from .constraint_registry import biject_to, transform_to
 from .exp_family import ExponentialFamily, InverseGamma
 from .more2 import FisherSnedecor, Kumaraswamy, LogisticNormal
+from .continuous_bernoulli import ContinuousBernoulli
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .poisson import Poisson
@@ -54,4 +55,5 @@ __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exp
            "NegativeBinomial", "Pareto", "Weibull", "IndependentTransform",
            "LowerCholeskyTransform", "ReshapeTransform", "SoftplusTransform",
            "identity_transform", "biject_to", "transform_to", "ExponentialFamily",
-           "InverseGamma", "FisherSnedecor", "Kumaraswamy", "LogisticNormal"]
+           "InverseGamma", "FisherSnedecor", "Kumaraswamy", "LogisticNormal",
+           "ContinuousBernoulli"]
