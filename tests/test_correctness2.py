@@ -294,6 +294,103 @@ def _(m):
     return n, z.grad, m.linalg.vector_norm(z, 0), m.norm(z.reshape(1, 2), dim=0)
 
 
+# ---------------------------------------------- .real / .imag / view(dtype) are views
+
+
+def _z(m, **kw):
+    return m.tensor([[1 + 2j, 3 - 1j], [0.5j, -2 + 0j]], **kw)
+
+
+case("real_imag_strides_and_offsets")(lambda m: (
+    _z(m).real.stride(), _z(m).real.storage_offset(), _z(m).imag.stride(),
+    _z(m).imag.storage_offset(), _z(m).t().real.stride(), _z(m)[1].imag.storage_offset()))
+
+
+@case("real_imag_write_through")
+def _(m):
+    z = _z(m)
+    z.real[0] = 9
+    z.imag[:, 1].mul_(3)
+    z.t().real.add_(1)
+    r = m.real(z)
+    r -= 0.5
+    return m.view_as_real(z)
+
+
+@case("real_imag_write_through_with_grad")
+def _(m):
+    w = _z(m, requires_grad=True)
+    z = w * 1
+    z.imag.mul_(2)
+    r = z.real
+    r[0, 0] = 5
+    (m.view_as_real(z) * m.arange(8.0).reshape(2, 2, 2)).sum().backward()
+    return m.view_as_real(z), m.view_as_real(w.grad)
+
+
+@case("real_imag_backward")
+def _(m):
+    w = m.tensor([1 + 2j, 3 - 1j], requires_grad=True)
+    (w.real * 2 + w.imag ** 2).sum().backward()
+    return m.view_as_real(w.grad)
+
+
+@case("real_view_sees_later_writes")
+def _(m):
+    w = m.tensor([1.0, 2.0], requires_grad=True)
+    z = m.complex(w, w * 2)
+    re = z.real
+    z.mul_(1j)
+    (re * 1).sum().backward()
+    return re, w.grad
+
+
+@case("real_imag_copy_fill")
+def _(m):
+    z = m.zeros(3, dtype=m.complex64)
+    z.real.copy_(m.tensor([1.0, 2, 3]))
+    z.imag.fill_(-1)
+    return m.view_as_real(z), z.real.is_contiguous(), z.real.clone().stride()
+
+
+@case("view_dtype_same_size_aliases")
+def _(m):
+    x = m.tensor([1.5, -2.0, 3.0])
+    v = x.view(m.int32)
+    v[0] = 0
+    x[1] = 1.0
+    return x, v
+
+
+@case("view_of_base_that_later_requires_grad")
+def _(m):
+    v0 = m.tensor([1.33, 2.0], dtype=m.float64)
+    v1 = v0[:]
+    w = m.tensor([-1.8], requires_grad=True)
+    v0[0:1] = w * 2
+    ((v0 * 0.93).sum() + (v1 * 1.24).sum()).backward()
+    return v1, w.grad
+
+
+@case("sigmoid_complex")
+def _(m):
+    z = m.tensor([-1.25 - 0.08j, 1.9 + 1.7j], requires_grad=True)
+    s = m.sigmoid(z)
+    m.view_as_real(s).sum().backward()
+    return s, z.grad
+
+
+case("sign_abs_nan_negative_zero")(lambda m: (
+    m.sign(m.tensor([float("nan"), -0.0, 2.0, -3.0])), m.abs(m.tensor([-0.0, float("nan")]))))
+
+
+@case("abs_grad_at_nan")
+def _(m):
+    x = m.tensor([0.0, float("nan"), -1.0], requires_grad=True)
+    x.abs().sum().backward()
+    return x.grad
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_torch(torch, name):
     run_case(torch, name)

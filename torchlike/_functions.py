@@ -283,18 +283,29 @@ def conj_physical(input):
 
 def real(input):
     """A real tensor is its own real part (PyTorch returns `input` itself). The real part of a
-    complex tensor is a new tensor with gradient; unlike PyTorch's view, writing into it does
-    not write into `input`."""
+    complex tensor is a view of its storage read as (real, imag) pairs: writes through it
+    reach `input`, strides and offset are PyTorch's (in units of the real dtype)."""
     if not input.dtype.is_complex:
         return input
-    return call(T["real_part"], (input,), ())
+    return _part_view(input, call(T["real_part"], (input,), ()), 0)
 
 
 def imag(input):
-    """As `real`: the imaginary part with gradient, not a view."""
+    """As `real`: the imaginary part, a view."""
     if not input.dtype.is_complex:
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return call(T["imag_part"], (input,), ())
+    return _part_view(input, call(T["imag_part"], (input,), ()), 1)
+
+
+def _part_view(z, r, which):
+    size, stride, off = z._meta_or_root()
+    root = z._base if z._base is not None else z
+    r._base, r._vsync = root, root._ver
+    r._meta = (tuple(size), tuple(2 * s for s in stride), 2 * off + which)
+    r._as = r._v.dtype
+    if not _GRAD[0]:
+        r._nograd_view = True
+    return r
 
 
 # -------------------------------------------------------------------------- reductions
@@ -1463,6 +1474,8 @@ def getitem_basic(t, index):
     r._base, r._meta, r._vsync = root, S._basic_meta(meta, spec, starts), root._ver
     if not _GRAD[0]:
         r._nograd_view = True
+    if t._as is not None:
+        r._as = t._as
     return r
 
 

@@ -65,7 +65,14 @@ def _view_dtype(self, d):
         if b > a and self.shape[-1] % (b // a):
             raise RuntimeError(f"self.size(-1) must be divisible by {b // a} to view {src} as "
                                f"{dst} (different element sizes), but got {self.shape[-1]}")
-    return call(TABLE["view_dtype"], (self,), (d,))
+    r = call(TABLE["view_dtype"], (self,), (d,))
+    if a == b and self._as is None:
+        # same element size: a view of the same storage read as the other dtype (writes reach
+        # self); a different size stays a copy (docs/correctness.md)
+        root = self._base if self._base is not None else self
+        r._base, r._vsync, r._meta = root, root._ver, self._meta_or_root()
+        r._as = d.np
+    return r
 
 
 Tensor.view = _view

@@ -197,6 +197,8 @@ class Tensor:
     _grad = None
     _is_param = False
     _nograd_view = False  # a view made under no_grad or by detach/.data: never joins the graph
+    _as = None            # a view reading its base reinterpreted (.real/.imag, view(dtype)):
+                          # the dtype of that flat image; _meta is in its units
     __array_priority__ = 1000
 
     def __init__(self, *args, **kwargs):
@@ -235,10 +237,15 @@ class Tensor:
         if (self._rg or not self._nograd_view) and b._rg and GRAD[0]:
             # also a view made before its base required grad (an in-place write of a value
             # requiring grad through another view): PyTorch regenerates its grad_fn
-            r = call(TABLE["as_strided_read"], (b, off), (size, stride))
+            if self._as is None:
+                r = call(TABLE["as_strided_read"], (b, off), (size, stride))
+            else:
+                r = call(TABLE["reinterp_read"], (b, off), (size, stride, self._as))
             self._data, self.grad_fn, self._out, self._rg = r._data, r.grad_fn, 0, True
-        else:
+        elif self._as is None:
             self._data = TABLE["as_strided_read"].kernel((size, stride), None)(bv, off)
+        else:
+            self._data = TABLE["reinterp_read"].kernel((size, stride, self._as), None)(bv, off)
 
     def _root(self):
         return self._base if self._base is not None else self
@@ -701,6 +708,7 @@ def _make_view(src, meta, value, grad):
     t._meta = meta
     t._vsync = root._ver
     t._nograd_view = not grad
+    t._as = src._as
     if grad and src._rg:
         t._rg = True
     return t

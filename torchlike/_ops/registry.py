@@ -374,6 +374,8 @@ def call(op: Op, args, static):
             r._base, r._meta, r._vsync = root, m, root._ver
             if not GRAD[0]:
                 r._nograd_view = True
+            if src._as is not None:
+                r._as = src._as
     if GRAD[0] and op.differentiable:
         refs = [ref(a) for a in args]
         if builtins.any(r is not None for r in refs):
@@ -491,12 +493,16 @@ def _commit(t, r):
             t.grad_fn, t._out, t._rg = r.grad_fn, r._out, True
         return t
     size, stride, off = t._meta
+    if t._as is None:
+        wop, wst = TABLE["copy_slices"], (size, stride)
+    else:   # a reinterpreting view (.real, .imag, view(dtype))
+        wop, wst = TABLE["reinterp_write"], (size, stride, t._as)
     if not t._rg and not (r._rg and GRAD[0]):
         # a write through a detached view (`p.data.sub_(...)`) is not recorded on the base
-        _set_root(b, TABLE["copy_slices"].kernel((size, stride), None)(b._v, rv, off))
+        _set_root(b, wop.kernel(wst, None)(b._v, rv, off))
         t._data, t._vsync = rv, b._ver
         return t
-    nb = call(TABLE["copy_slices"], (b, r, off), (size, stride))
+    nb = call(wop, (b, r, off), wst)
     _set_root(b, nb._data)
     if nb._rg:
         b.grad_fn, b._out, b._rg = nb.grad_fn, 0, True

@@ -51,6 +51,36 @@ def _copy_slices(base, value, offset, size, stride):
     return jnp.ravel(base).at[idx.ravel()].set(v.ravel()).reshape(base.shape)
 
 
+def _image(base, dt):
+    """The flat buffer a reinterpreting view indexes: a complex storage as its (real, imag)
+    pairs (`.real`, `.imag`), or the storage's bits as another dtype of the same size."""
+    dt = jnp.dtype(dt)
+    if jnp.iscomplexobj(base) and not jnp.issubdtype(dt, jnp.complexfloating):
+        return jnp.stack([jnp.real(base), jnp.imag(base)], -1).reshape(-1).astype(dt)
+    return jax.lax.bitcast_convert_type(jax.lax.stop_gradient(base), dt).reshape(-1)
+
+
+def _from_image(img, base):
+    if jnp.iscomplexobj(base) and not jnp.iscomplexobj(img):
+        p = img.reshape(base.shape + (2,))
+        return jax.lax.complex(p[..., 0], p[..., 1]).astype(base.dtype)
+    return jax.lax.bitcast_convert_type(jax.lax.stop_gradient(img), base.dtype).reshape(
+        base.shape)
+
+
+@defop("reinterp_read", n_in=2, saves="none", grad="AsStridedBackward0")
+def _reinterp_read(base, offset, size, stride, dt):
+    return _image(base, dt)[offset + _flat_index(size, stride)]
+
+
+@defop("reinterp_write", n_in=3, saves="none", grad="CopySlices")
+def _reinterp_write(base, value, offset, size, stride, dt):
+    img = _image(base, dt)
+    idx = offset + _flat_index(size, stride)
+    v = jnp.broadcast_to(value, size).astype(img.dtype)
+    return _from_image(img.at[idx.ravel()].set(v.ravel()), base)
+
+
 @defop("to_dtype", saves="none", grad="ToCopyBackward0")
 def _to_dtype(x, dtype):
     to = jnp.dtype(dtype.np)
