@@ -480,6 +480,10 @@ def test_biject_to_transform_to(torch):
         tr = D_.transforms.SoftplusTransform()
         out += [tr(X), tr.inv(tr(X)), tr.log_abs_det_jacobian(X, tr(X))]
         out.append(D_.transforms.ReshapeTransform((2, 2), (4,))(X))
+        cdt = D_.transforms.CumulativeDistributionTransform(D_.Normal(0.0, 2.0))
+        out += [cdt(X), cdt.inv(cdt(X)), cdt.log_abs_det_jacobian(X, cdt(X)),
+                D_.TransformedDistribution(D_.Normal(m.zeros(2), m.ones(2)), [cdt]).log_prob(
+                    m.tensor([0.2, 0.7]))]
         ig = D_.InverseGamma(m.tensor([2.5, 3.]), m.tensor([1., 2.]))
         v = m.tensor([0.5, 1.])
         out += [ig.log_prob(v), ig.mean, ig.variance, ig.entropy(), ig.mode]

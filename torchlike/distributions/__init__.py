@@ -31,8 +31,9 @@ from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .more import (Chi2, Geometric, HalfCauchy, HalfNormal, NegativeBinomial, Pareto,
                    Weibull)
 from . import _kl_tail  # noqa: F401  (registers more KL pairs)
-from .transforms import (IndependentTransform, LowerCholeskyTransform, ReshapeTransform,
-                         SoftplusTransform, identity_transform)
+from .transforms import (CumulativeDistributionTransform, IndependentTransform,
+                         LowerCholeskyTransform, ReshapeTransform, SoftplusTransform,
+                         identity_transform)
 from .constraint_registry import biject_to, transform_to
 from .exp_family import ExponentialFamily, InverseGamma
 from .more2 import FisherSnedecor, Kumaraswamy, LogisticNormal
@@ -56,4 +57,4 @@ __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exp
            "LowerCholeskyTransform", "ReshapeTransform", "SoftplusTransform",
            "identity_transform", "biject_to", "transform_to", "ExponentialFamily",
            "InverseGamma", "FisherSnedecor", "Kumaraswamy", "LogisticNormal",
-           "ContinuousBernoulli"]
+           "ContinuousBernoulli", "CumulativeDistributionTransform"]

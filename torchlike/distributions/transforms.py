@@ -534,3 +534,30 @@ class ReshapeTransform(Transform):
 
 __all__ += ["SoftplusTransform", "LowerCholeskyTransform", "IndependentTransform",
             "ReshapeTransform"]
+
+
+class CumulativeDistributionTransform(Transform):
+    """x -> distribution.cdf(x) (a copula's marginal transform)."""
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = 1
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+
+__all__ += ["CumulativeDistributionTransform"]
