@@ -552,3 +552,20 @@ def test_continuous_bernoulli(torch, probs):
     for a, b in zip(res[0][:-1], res[1][:-1]):
         assert_close(a, b, rtol=1e-6, atol=1e-9)
     assert tuple(res[0][-1]) == tuple(res[1][-1])
+
+
+def test_lowrank_kl(torch):
+    res = []
+    for m in (tl, torch):
+        D_ = m.distributions
+        f = m.tensor([[[0.5], [0.2], [-0.3]], [[0.1], [1.0], [0.4]]], dtype=m.float64,
+                     requires_grad=True)
+        d = m.tensor([[1.0, 2.0, 0.5], [0.7, 0.3, 1.1]], dtype=m.float64)
+        mu = m.tensor([0.1, -0.2, 0.3], dtype=m.float64)
+        p = D_.LowRankMultivariateNormal(mu, f, d)
+        q = D_.LowRankMultivariateNormal(mu * 2, f.detach() * 0.5, d + 0.5)
+        mv = D_.MultivariateNormal(mu * -1, scale_tril=m.eye(3, dtype=m.float64) * 1.5)
+        kls = [D_.kl_divergence(p, q), D_.kl_divergence(mv, p), D_.kl_divergence(p, mv)]
+        res.append(kls + list(m.autograd.grad(sum(k.sum() for k in kls), [f])))
+    for a, b in zip(*res):
+        assert_close(a, b, rtol=1e-6, atol=1e-9)
