@@ -124,3 +124,19 @@ def test_bce_range_checked_in_compiled_step(torch):
     with pytest.raises(RuntimeError, match="all elements of target should be between 0 and 1"):
         f(x, torchlike.tensor([0.0, 1.5]))
 
+
+
+@pytest.mark.parametrize("probs,replacement,message", [
+    ([0.5, -0.1], False, "probability tensor contains either `inf`, `nan` or element < 0"),
+    ([0.5, float("nan")], False, "probability tensor contains either `inf`, `nan` or element"),
+    ([0.0, 0.0], False, "invalid multinomial distribution \\(sum of probabilities <= 0\\)"),
+    ([0.5, -0.1], True, "encountering probability entry < 0"),
+    ([0.5, float("inf")], True, "encountering probability entry = infinity or NaN"),
+])
+def test_multinomial_checked_in_compiled_step(probs, replacement, message):
+    f = torchlike.compile(lambda p: torchlike.multinomial(p, 2, replacement))
+    good = torchlike.tensor([0.5, 0.5])
+    for _ in range(2):
+        assert sorted(f(good).tolist()) == [0, 1] or replacement
+    with pytest.raises(RuntimeError, match=message):
+        f(torchlike.tensor(probs))

@@ -437,6 +437,24 @@ def _check_multinomial(input, n, replacement):
     if k > 2 ** 24:
         raise RuntimeError("number of categories cannot exceed 2^24")
     v = input._v
+    if isinstance(v, jax.core.Tracer) and input.numel():
+        # under torchlike.compile: checked in the program, raised after the step
+        # (_checks.py); a row mixing a negative and an infinite entry may name either
+        from . import _checks
+        one = not replacement or n == 1
+        _checks.first_bad(v, lambda a: ~(a >= 0) if not one else ~((a >= 0) & (a < np.inf)),
+                          lambda _: RuntimeError(
+                              "probability tensor contains either `inf`, `nan` or element < 0"
+                              if one else "invalid multinomial distribution (encountering "
+                              "probability entry < 0)"))
+        if not one:
+            _checks.first_bad(v, lambda a: a == np.inf, lambda _: RuntimeError(
+                "invalid multinomial distribution (encountering probability entry = infinity "
+                "or NaN)"))
+        _checks.first_bad(v.reshape(-1, k).sum(-1), lambda a: a == 0 if one else ~(a > 0),
+                          lambda _: RuntimeError("invalid multinomial distribution (sum of "
+                                                 "probabilities <= 0)"))
+        return
     if isinstance(v, jax.core.Tracer) or input.numel() == 0:
         if k == 0 and replacement and n > 1:
             raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as "
