@@ -2,7 +2,7 @@
 (autograd and compile for free); the names PyTorch shares with torch.* (erf, gammaln = lgamma,
 expit = sigmoid, ...) reach the same ops as the top-level functions.
 
-Not provided: airy_ai, bessel_y0/y1 (see docs/porting.md)."""
+Not provided: airy_ai (see docs/porting.md)."""
 from __future__ import annotations
 
 from . import _functions as _F
@@ -14,7 +14,7 @@ __all__ = ["bessel_j0", "bessel_j1", "digamma", "entr", "erf", "erfc", "erfcx", 
            "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
            "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri",
            "polygamma", "psi", "round", "sinc", "softmax", "spherical_bessel_j0", "xlog1py",
-           "xlogy", "zeta", "modified_bessel_k0", "modified_bessel_k1",
+           "xlogy", "zeta", "modified_bessel_k0", "modified_bessel_k1", "bessel_y0", "bessel_y1",
            "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", *[
                f"{p}{k}_polynomial_{c}" for p, k, c in (
                    ("", "chebyshev", "t"), ("", "chebyshev", "u"), ("", "chebyshev", "v"),
@@ -121,6 +121,8 @@ def log_softmax(input, dim, *, dtype=None):
     return _F.log_softmax(input, dim, dtype)
 
 
+bessel_y0 = _unary("special_bessel_y0", "bessel_y0")
+bessel_y1 = _unary("special_bessel_y1", "bessel_y1")
 modified_bessel_k0 = _unary("special_modified_bessel_k0", "modified_bessel_k0")
 modified_bessel_k1 = _unary("special_modified_bessel_k1", "modified_bessel_k1")
 scaled_modified_bessel_k0 = _unary("special_scaled_modified_bessel_k0",
