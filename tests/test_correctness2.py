@@ -391,6 +391,31 @@ def _(m):
     return x.grad
 
 
+
+@case("clamp_nan_bounds")
+def _(m):
+    x = m.tensor([1.0, 2.0, 3.0])
+    mn = m.tensor([float("nan"), 0.0, 5.0])
+    return m.clamp(x, min=mn), m.clamp(x, max=mn), m.clamp(x, float("nan"))
+
+
+case("square_bool_is_int64")(lambda m: m.square(m.tensor([True, False])))
+
+
+@case("sgn_complex_grad")
+def _(m):
+    z = m.tensor([1 + 1j, 0j, -2 + 0.5j], requires_grad=True)
+    s = m.sgn(z)
+    (m.view_as_real(s) * m.tensor([1.0, 2.0])).sum().backward()
+    return s, z.grad
+
+
+# sqrt/rsqrt/reciprocal/expm1/tan save their result (PyTorch): changing the input is allowed
+_vcase("sqrt_then_modify_input", lambda m, y, w: (lambda b: (y.tanh_(), b)[1])(y.abs().sqrt()))
+_vcase("sqrt_then_modify_result_raises", lambda m, y, w: (lambda b: (b.mul_(2), b)[1])(
+    y.abs().sqrt()))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_torch(torch, name):
     run_case(torch, name)

@@ -296,9 +296,23 @@ def _sign(x):
 _unary("abs", lambda x: x * _sign(x) + jnp.zeros((), x.dtype)   # + 0 turns -0.0 into 0.0
        if jnp.issubdtype(x.dtype, jnp.floating) else jnp.abs(x),
        promote="same")  # abs'(0) = 0 as in PyTorch (and abs'(NaN) = 0)
+def _sgn(x):
+    """z / |z| (0 at 0) for complex, with its gradient (jnp.sign's is zero)."""
+    if not jnp.iscomplexobj(x):
+        return _sign(x)
+    a = jnp.abs(x)
+    zero = a == 0
+    return jnp.where(zero, jnp.zeros((), x.dtype), x / jnp.where(zero, 1, a).astype(x.dtype))
+
+
 _unary("sign", _sign, promote="same")
-_unary("sgn", _sign, promote="same")
-_unary("square", jnp.square, promote="same", grad="PowBackward0")
+_unary("sgn", _sgn, promote="same")
+_unary("square", lambda x: jnp.square(x.astype(jnp.int64) if x.dtype == jnp.bool_ else x),
+       promote="same", grad="PowBackward0")
+# PyTorch's nodes of these save their result (not their input), for the in-place check
+for _n, _f in {"sqrt": jnp.sqrt, "rsqrt": lax.rsqrt, "reciprocal": lambda x: 1 / x,
+               "expm1": jnp.expm1, "tan": jnp.tan}.items():
+    _unary(_n, _f, saves="output")
 _unary("floor", jnp.floor, promote="same", saves="none")
 _unary("ceil", jnp.ceil, promote="same", saves="none")
 _unary("trunc", jnp.trunc, promote="same", saves="none")
@@ -320,11 +334,16 @@ _unary("signbit", jnp.signbit, promote=None, differentiable=False)
 
 @defop(n_in=3, promote="same", grad="ClampBackward1")
 def clamp(x, lo, hi):
+    # a NaN bound gives NaN, as PyTorch (x < NaN is false)
     if lo is not None:
-        x = jnp.where(x < lo, jnp.asarray(lo, x.dtype), x)
+        x = jnp.where((x < lo) | _isnan(lo), jnp.asarray(lo, x.dtype), x)
     if hi is not None:
-        x = jnp.where(x > hi, jnp.asarray(hi, x.dtype), x)
+        x = jnp.where((x > hi) | _isnan(hi), jnp.asarray(hi, x.dtype), x)
     return x
+
+
+def _isnan(v):
+    return jnp.isnan(v) if jnp.issubdtype(jnp.result_type(v), jnp.inexact) else False
 
 
 @defop(n_in=1, promote="same")
