@@ -416,6 +416,33 @@ _vcase("sqrt_then_modify_result_raises", lambda m, y, w: (lambda b: (b.mul_(2), 
     y.abs().sqrt()))
 
 
+
+@case("parametrize_cached_computes_once")
+def _(m):
+    if m is torchlike:
+        P = torchlike.nn.utils.parametrize
+    else:
+        import torch.nn.utils.parametrize as P
+    calls = [0]
+
+    class Sym(m.nn.Module):
+        def forward(self, X):
+            calls[0] += 1
+            return X + X.T
+
+    lin = m.nn.Linear(2, 2)
+    P.register_parametrization(lin, "weight", Sym())
+    calls[0] = 0
+    with P.cached():
+        a = lin.weight
+        b = lin.weight
+        with P.cached():
+            c = lin.weight
+    inside = calls[0]
+    d = lin.weight
+    return inside, calls[0], a is b, b is c, d is a
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_torch(torch, name):
     run_case(torch, name)

@@ -17,16 +17,21 @@ __all__ = ["register_parametrization", "remove_parametrizations", "is_parametriz
            "transfer_parametrizations_and_params"]
 
 _cache_enabled = 0
+_cache = {}     # (id(module), tensor name) -> the parametrized tensor, inside cached()
 
 
 @contextmanager
 def cached():
+    """Inside the context each parametrized tensor is computed once (on first access) and
+    reused; the cache is dropped when the outermost context exits, as in PyTorch."""
     global _cache_enabled
     _cache_enabled += 1
     try:
         yield
     finally:
         _cache_enabled -= 1
+        if not _cache_enabled:
+            _cache.clear()
 
 
 class ParametrizationList(ModuleList):
@@ -87,6 +92,12 @@ def _inject_new_class(module):
 
 def _inject_property(module, tensor_name):
     def get_parametrized(self):
+        if _cache_enabled:
+            key = (id(self), tensor_name)
+            t = _cache.get(key)
+            if t is None:
+                t = _cache[key] = self.parametrizations[tensor_name]()
+            return t
         return self.parametrizations[tensor_name]()
 
     def set_original(self, value):
