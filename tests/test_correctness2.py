@@ -443,6 +443,21 @@ def _(m):
     return inside, calls[0], a is b, b is c, d is a
 
 
+
+@case("norm_of_nan_and_zero")
+def _(m):
+    x = m.tensor([float("nan"), 1.0], requires_grad=True)
+    n = m.norm(x)
+    n.backward()
+    y = m.zeros(3, requires_grad=True)
+    n2 = m.norm(y)
+    n2.backward()
+    return n, x.grad, n2, y.grad, m.dist(m.tensor([1.0, 2.0]), m.tensor([1.0, float("nan")]))
+
+
+case("sign_sgn_of_bool")(lambda m: (m.sgn(m.tensor([True, False])), m.sign(m.tensor(True))))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_torch(torch, name):
     run_case(torch, name)

@@ -287,6 +287,8 @@ def _neg(x):
 _unary("neg", _neg, promote="same", saves="none")
 def _sign(x):
     """PyTorch's sign of a real float: 0 for NaN and for -0.0 (jnp.sign: NaN, -0.0)."""
+    if x.dtype == jnp.bool_:
+        return x
     if not jnp.issubdtype(x.dtype, jnp.floating):
         return jnp.sign(x)
     one = jnp.ones((), x.dtype)

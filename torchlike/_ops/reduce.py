@@ -138,8 +138,8 @@ def vector_norm(x, p=2, dim=None, keepdim=False, dtype=None):
     if p == 2:
         # sqrt(sum x^2) with a safe gradient at 0 (PyTorch gives 0 there)
         s = jnp.sum(a * a, axis=dim, keepdims=keepdim)
-        safe = jnp.where(s > 0, s, 1.0)
-        return jnp.where(s > 0, jnp.sqrt(safe), 0.0).astype(a.dtype)
+        safe = jnp.where(s == 0, 1.0, s)    # NaN stays NaN (s > 0 turned it into 0)
+        return jnp.where(s == 0, 0.0, jnp.sqrt(safe)).astype(a.dtype)
     if p == 1:
         return jnp.sum(a, axis=dim, keepdims=keepdim)
     return jnp.sum(a ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
