@@ -458,6 +458,46 @@ def _(m):
 case("sign_sgn_of_bool")(lambda m: (m.sgn(m.tensor([True, False])), m.sign(m.tensor(True))))
 
 
+
+# ------------------------------------------------------------------ inference tensors
+
+
+def _inf(m):
+    with m.inference_mode():
+        a = m.ones(2)
+        b = a * 2
+    return a, b
+
+
+@case("inference_tensor_saved_for_backward_raises", msg=True)
+def _(m):
+    a, b = _inf(m)
+    w = m.ones(2, requires_grad=True)
+    return (b * w).sum()
+
+
+@case("inference_tensor_added_is_fine")
+def _(m):
+    a, b = _inf(m)
+    w = m.ones(2, requires_grad=True)
+    (b + w).sum().backward()
+    return w.grad, a.is_inference(), b.is_inference(), a.clone().is_inference(), \
+        a[0].is_inference()
+
+
+case("inference_tensor_requires_grad_raises", msg=True)(
+    lambda m: _inf(m)[0].requires_grad_())
+case("inference_tensor_inplace_outside_raises", msg=True)(lambda m: _inf(m)[1].add_(1))
+
+
+@case("inference_tensor_inplace_inside_is_fine")
+def _(m):
+    a, b = _inf(m)
+    with m.inference_mode():
+        b.add_(1)
+    return b
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_torch(torch, name):
     run_case(torch, name)

@@ -12,10 +12,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
+from ._autograd_core import INFERENCE
+from . import _interp
 from ._random import gen
 from ._ops import random as _random_ops
 from ._ops.registry import TABLE
-from ._tensor import Size, Tensor, _alias, _new, jax_device
+from ._tensor import Size, Tensor, _alias, _new, jax_device, place
 
 _RANDOM = TABLE["random_sample"]
 del _random_ops
@@ -90,10 +92,10 @@ def _check_alloc(shape, dtype):
 
 
 def _finish(v, device, requires_grad, dtype=None):
-    jd = jax_device(device)
-    if jd is not None:
-        v = jax.device_put(v, jd)
+    v = place(v, jax_device(device))
     t = _new(v)
+    if INFERENCE[0]:
+        t._inference = True     # a factory under inference_mode makes an inference tensor
     if requires_grad:
         if not jnp.issubdtype(v.dtype, jnp.inexact):
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "

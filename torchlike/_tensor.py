@@ -197,6 +197,7 @@ class Tensor:
     _grad = None
     _is_param = False
     _nograd_view = False  # a view made under no_grad or by detach/.data: never joins the graph
+    _inference = False    # made under inference_mode (PyTorch's inference tensor)
     _as = None            # a view reading its base reinterpreted (.real/.imag, view(dtype)):
                           # the dtype of that flat image; _meta is in its units
     __array_priority__ = 1000
@@ -338,7 +339,15 @@ class Tensor:
                                "differentiation use var_no_grad = var.detach().")
         if flag and self.dtype.category < 2:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if flag and self._root()._inference:
+            from ._autograd_core import INFERENCE
+            if not INFERENCE[0]:
+                raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                                   "InferenceMode is not allowed.")
         self._rg = flag
+
+    def is_inference(self):
+        return self._root()._inference
 
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad

@@ -26,7 +26,7 @@ from jax.core import Tracer
 
 from .. import _dtype as D
 from .. import _interp
-from .._autograd_core import GRAD, node_class
+from .._autograd_core import GRAD, INFERENCE, node_class
 from .._tensor import Tensor, _new, _set_root
 
 TABLE: dict[str, "Op"] = {}
@@ -387,12 +387,31 @@ def call(op: Op, args, static):
                               if isinstance(a, Tensor))
             elif op.saves == "output":
                 saved = tuple((weakref.ref(r), 0) for r in res)
-            record(op.node_name(static), k, refs, vals, res, multi, saved)
+            node = record(op.node_name(static), k, refs, vals, res, multi, saved)
+            if builtins.any(isinstance(a, Tensor) and a._root()._inference for a in args):
+                _inference_saved(node, args)
+    elif not GRAD[0] and INFERENCE[0]:
+        for r in res:
+            r._inference = True
     out = tuple(res) if multi else res[0]
     if HOOKS.post:
         for h in HOOKS.post:
             h(op, args, static, out)
     return out
+
+
+def _inference_saved(node, args):
+    """PyTorch's error for an inference tensor that backward would read (only those: an
+    inference tensor added to one requiring grad is fine)."""
+    from ..autograd.engine import _needed_args
+    need = _needed_args(node)
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and a._root()._inference and (need is None or i in need):
+            raise RuntimeError("Inference tensors cannot be saved for backward. Please do not "
+                               "use Tensors created in inference mode in computation tracked "
+                               "by autograd. To work around this, you can make a clone to get "
+                               "a normal tensor and use it in autograd, or use "
+                               "`torch.no_grad()` instead of `torch.inference_mode()`.")
 
 
 def ref(a):
@@ -436,6 +455,11 @@ def _shape_error(vals, e):
 
 
 def check_inplace(t):
+    if t._root()._inference and not INFERENCE[0]:
+        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not "
+                           "allowed.You can make a clone to get a normal tensor before doing "
+                           "inplace update.See https://github.com/pytorch/rfcs/pull/17 for more "
+                           "details.")
     if t._base is not None:
         size, stride, _ = t._meta
         if builtins.any(st == 0 and n > 1 for n, st in zip(size, stride)):
