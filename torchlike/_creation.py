@@ -13,11 +13,10 @@ import numpy as np
 
 from . import _dtype as D
 from ._autograd_core import INFERENCE
-from . import _interp
 from ._random import gen
 from ._ops import random as _random_ops
 from ._ops.registry import TABLE
-from ._tensor import Size, Tensor, _alias, _new, jax_device, place
+from ._tensor import Size, Tensor, _alias, _new, jax_device
 
 _RANDOM = TABLE["random_sample"]
 del _random_ops
@@ -92,7 +91,9 @@ def _check_alloc(shape, dtype):
 
 
 def _finish(v, device, requires_grad, dtype=None):
-    v = place(v, jax_device(device))
+    jd = jax_device(device)
+    if jd is not None:
+        v = jax.device_put(v, jd)
     t = _new(v)
     if INFERENCE[0]:
         t._inference = True     # a factory under inference_mode makes an inference tensor
