@@ -498,6 +498,14 @@ def _(m):
     return b
 
 
+
+@case("argmax_argmin_with_nan_in_other_slices")
+def _(m):
+    x = m.log1p(m.tensor([[-0.847, -0.824, -1.178, 0.5], [0.133, -0.365, 1.352, -1.255],
+                          [0.759, 0.332, -0.683, -1.22]]))
+    return m.argmax(x, -2), m.argmin(x, 0), m.argmax(x, 1), m.max(x, 0).indices, m.argmax(x)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_torch(torch, name):
     run_case(torch, name)

@@ -264,9 +264,13 @@ _RULES[lax.reduce_or_p] = _reduction(np.any)
 def _arg(f):
     def g(x, axes, index_dtype):
         ax = axes[0]
-        if x.dtype.kind in "fc" and np.isnan(x).any():
-            # XLA returns the first NaN's index, as np.nanarg* does not
-            return np.argmax(np.isnan(x), axis=ax).astype(index_dtype)
+        if x.dtype.kind in "fc":
+            # XLA returns the first NaN's index in each slice holding one (per slice: the
+            # whole-array test made every slice answer with its first NaN's index, or 0)
+            nan = np.isnan(x)
+            if nan.any():
+                return np.where(nan.any(axis=ax), np.argmax(nan, axis=ax),
+                                f(x, axis=ax)).astype(index_dtype)
         return f(x, axis=ax).astype(index_dtype)
     return g
 
