@@ -506,6 +506,14 @@ def _(m):
     return m.argmax(x, -2), m.argmin(x, 0), m.argmax(x, 1), m.max(x, 0).indices, m.argmax(x)
 
 
+
+@case("topk_sort_with_negative_nan")
+def _(m):
+    v = m.log1p(m.tensor([-0.922, 1.508, -1.595, 1.716, -3.0]))   # NaNs with the sign bit set
+    return (m.topk(v, 1, 0).indices, m.topk(v, 3).indices, m.topk(v, 2, largest=False).indices,
+            m.sort(v).indices, m.argmax(v), m.kthvalue(v, 4).indices)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_torch(torch, name):
     run_case(torch, name)

@@ -585,6 +585,10 @@ def index_fill(x, index, value, dim):
 @defop(saves="none", grad="TopkBackward0")
 def topk(x, k, dim=-1, largest=True, sorted=True):
     xm = jnp.moveaxis(x, dim, -1)
+    if jnp.issubdtype(xm.dtype, jnp.floating):
+        # every NaN counts as the largest value (torch); top_k orders a NaN by its sign bit,
+        # and x86 makes negative NaNs (log of a negative number)
+        xm = jnp.where(jnp.isnan(xm), jnp.array(jnp.nan, xm.dtype), xm)
     v, i = lax.top_k(xm if largest else -xm, k)
     if not largest:
         v = -v
