@@ -514,6 +514,11 @@ def _(m):
             m.sort(v).indices, m.argmax(v), m.kthvalue(v, 4).indices)
 
 
+
+case("logsumexp_over_empty_dim")(lambda m: (
+    m.logsumexp(m.ones(4, 0), 1), m.logsumexp(m.ones(0), 0), m.ones(0, 3).logsumexp(0)))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_torch(torch, name):
     run_case(torch, name)

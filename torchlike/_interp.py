@@ -254,8 +254,25 @@ def _reduction(f):
 
 
 _RULES[lax.reduce_sum_p] = _reduction(np.sum)
-_RULES[lax.reduce_max_p] = _reduction(np.max)
-_RULES[lax.reduce_min_p] = _reduction(np.min)
+def _extreme(f, lowest):
+    """max/min reductions; an empty reduction gives XLA's identity (-inf / +inf, or the
+    integer type's lowest / highest value) where NumPy raises."""
+    def g(x, axes, **_):
+        if x.size:
+            return f(x, axis=tuple(axes))
+        if x.dtype.kind == "f" or x.dtype.kind == "V":
+            init = -np.inf if lowest else np.inf
+        elif x.dtype.kind == "b":
+            init = not lowest
+        else:
+            info = np.iinfo(x.dtype)
+            init = info.min if lowest else info.max
+        return f(x, axis=tuple(axes), initial=init)
+    return g
+
+
+_RULES[lax.reduce_max_p] = _extreme(np.max, True)
+_RULES[lax.reduce_min_p] = _extreme(np.min, False)
 _RULES[lax.reduce_prod_p] = _reduction(np.prod)
 _RULES[lax.reduce_and_p] = _reduction(np.all)
 _RULES[lax.reduce_or_p] = _reduction(np.any)
