@@ -459,7 +459,9 @@ class Gen:
         elif op == "lerp_" and b.startswith("v"):
             line = f"{a}.lerp_({b}, 0.25)"
         elif op == "scatter_" and nd:
-            idx = np.array([r.randrange(sh[d]) for _ in range(int(np.prod(sh)))]).reshape(sh)
+            # distinct indices along d: torch leaves the winner of duplicate writes undefined
+            keys = np.array([r.random() for _ in range(int(np.prod(sh)))]).reshape(sh)
+            idx = np.argsort(keys, axis=d)
             line = f"{a}.scatter_({d}, m.tensor({idx.tolist()}), {b})"
         elif op == "index_fill_" and nd:
             line = f"{a}.index_fill_({d}, m.tensor([0]), -3)"
