@@ -519,6 +519,16 @@ case("logsumexp_over_empty_dim")(lambda m: (
     m.logsumexp(m.ones(4, 0), 1), m.logsumexp(m.ones(0), 0), m.ones(0, 3).logsumexp(0)))
 
 
+
+# max/min/median over a dim and mode save only their indices (torch); cummax saves its input
+_vcase("max_dim_then_modify_input", lambda m, y, w: (lambda b: (y.mul_(-0.25), b)[1])(
+    m.max(y.reshape(3, 1), 1)[0]))
+_vcase("cummax_then_modify_input_raises", lambda m, y, w: (lambda b: (y.mul_(-0.25), b)[1])(
+    m.cummax(y, 0)[0]))
+_vcase("amax_then_modify_input_raises", lambda m, y, w: (lambda b: (y.mul_(-0.25), b)[1])(
+    m.amax(y, 0)))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_torch(torch, name):
     run_case(torch, name)

@@ -64,7 +64,7 @@ def min_all(x):
     return jnp.min(x)
 
 
-@defop(grad="MaxBackward0")
+@defop(grad="MaxBackward0", saves="none")   # torch saves only the indices
 @_scalar_ok
 def max_dim(x, dim, keepdim=False):
     i = jnp.argmax(x, axis=dim, keepdims=True)
@@ -74,7 +74,7 @@ def max_dim(x, dim, keepdim=False):
     return v, i.astype(jnp.int64)
 
 
-@defop(grad="MinBackward0")
+@defop(grad="MinBackward0", saves="none")   # torch saves only the indices
 @_scalar_ok
 def min_dim(x, dim, keepdim=False):
     i = jnp.argmin(x, axis=dim, keepdims=True)
@@ -219,7 +219,7 @@ def median_all(x):
     return jnp.where(jnp.isnan(flat[-1]), flat[-1], r)   # a NaN anywhere is the median
 
 
-@defop(grad="MedianBackward1")
+@defop(grad="MedianBackward1", saves="none")   # torch saves only the indices
 @_scalar_ok
 def median_dim(x, dim, keepdim=False):
     i = jnp.argsort(x, axis=dim, stable=True)

@@ -130,7 +130,7 @@ def logcumsumexp(x, dim):
     return lax.cumlogsumexp(x, axis=dim)
 
 
-@defop(grad="ModeBackward0")
+@defop(grad="ModeBackward0", saves="none")   # torch saves only the indices
 def mode(x, dim, keepdim=False):
     """The most frequent value (the smallest among ties) and the last index holding it."""
     if x.ndim == 0:
