@@ -4,6 +4,8 @@ D1  LSTMCell(8, 32), batch 4, over a random length in [5, 40] per step, Adam, 40
 D2  LSTMCell(1, 51), batch 97, unrolled 1000 steps, one forward + backward (peak RSS)
 D3  CRF-style forward algorithm over sentences of random length in [3, 12], 5 tags, SGD,
     .item() per sentence, 40 sentences
+D4  autoregressive sampling from a small GPT (2 blocks, 4 heads, width 64, vocabulary 65),
+    3 samples x 200 new tokens with the context growing to 64 (quick: 2 x 40), no grad
 D5  fixed two-layer net (64x100 -> 64 -> 10), SGD, 50 steps: the static path
 
 Reported per cell: total seconds (every compile included), first step, steady-state step
@@ -99,6 +101,72 @@ def d3(m, quick):
     return [lambda i=i: step(i) for i in range(n)]
 
 
+def _gpt(m, vocab=65, width=64, heads=4, blocks=2, ctx=64):
+    """A minGPT-style model: hand-written causal self-attention, as tutorials write it."""
+    nn, F = m.nn, m.nn.functional
+
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.qkv, self.proj = nn.Linear(width, 3 * width), nn.Linear(width, width)
+            self.register_buffer("mask", m.tril(m.ones(ctx, ctx)).view(1, 1, ctx, ctx))
+
+        def forward(self, x):
+            B, T, C = x.size()
+            q, k, v = self.qkv(x).split(width, dim=2)
+            q, k, v = (t.view(B, T, heads, C // heads).transpose(1, 2) for t in (q, k, v))
+            att = (q @ k.transpose(-2, -1)) * (1.0 / (C // heads) ** 0.5)
+            att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
+            y = F.softmax(att, dim=-1) @ v
+            return self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(width), nn.LayerNorm(width)
+            self.attn = Attention()
+            self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(),
+                                     nn.Linear(4 * width, width))
+
+        def forward(self, x):
+            x = x + self.attn(self.ln1(x))
+            return x + self.mlp(self.ln2(x))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok, self.pos = nn.Embedding(vocab, width), nn.Embedding(ctx, width)
+            self.blocks = nn.Sequential(*[Block() for _ in range(blocks)])
+            self.ln, self.head = nn.LayerNorm(width), nn.Linear(width, vocab, bias=False)
+
+        def forward(self, idx):
+            T = idx.size(1)
+            x = self.tok(idx) + self.pos(m.arange(T))
+            return self.head(self.ln(self.blocks(x)))
+
+    return GPT().eval(), ctx
+
+
+def d4(m, quick):
+    model, ctx = _gpt(m)
+    samples, new = (2, 40) if quick else (3, 200)
+
+    def sample(i):
+        gen = m.Generator().manual_seed(i)
+        idx = m.zeros(1, 1, dtype=m.long)
+        with m.no_grad():
+            for _ in range(new):
+                logits = model(idx[:, -ctx:])[:, -1, :] / 0.8
+                nxt = m.multinomial(F_softmax(m, logits), 1, generator=gen)
+                idx = m.cat((idx, nxt), dim=1)
+        return int(idx[0, -1].item())
+    return [lambda i=i: sample(i) for i in range(samples)]
+
+
+def F_softmax(m, logits):
+    return m.nn.functional.softmax(logits, dim=-1)
+
+
 def d5(m, quick):
     rng = np.random.default_rng(5)
     net = m.nn.Sequential(m.nn.Linear(100, 64), m.nn.ReLU(), m.nn.Linear(64, 10))
@@ -115,7 +183,7 @@ def d5(m, quick):
     return [step] * (15 if quick else 50)
 
 
-WORKLOADS = {"D1": d1, "D2": d2, "D3": d3, "D5": d5}
+WORKLOADS = {"D1": d1, "D2": d2, "D3": d3, "D4": d4, "D5": d5}
 
 
 def cell(framework, workload, quick):
@@ -168,7 +236,7 @@ def run_cell(framework, workload, quick):
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="few steps, for a smoke run")
-    ap.add_argument("--only", default="D1,D2,D3,D5")
+    ap.add_argument("--only", default="D1,D2,D3,D4,D5")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--cell", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)

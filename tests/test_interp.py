@@ -12,6 +12,7 @@ from jax import lax
 import torchlike as torch
 from torchlike import _interp
 from torchlike._ops import registry
+from torchlike._ops.registry import _signature
 
 
 def _both(fn, *args):
@@ -125,12 +126,26 @@ def test_new_shapes_compile_nothing():
     assert compiles == []
 
 
-def test_hot_signature_compiles_and_matches():
-    x = torch.randn(5, 7)
+@pytest.mark.parametrize("background", [False, True])
+def test_hot_signature_compiles_and_matches(background):
+    """A hot signature is compiled (on a worker thread with `background`) and switched to at
+    a fixed sighting: compile_after + 1, or compile_after + overlap + 1 in the background."""
+    x = torch.randn(5, 9 + background)       # a signature no other test made hot
     op = registry.TABLE["tanh"]
     k = op.kernel((), None)
-    outs = [k(x._v) for _ in range(registry.CONFIG["compile_after"] + 2)]
-    assert k.jit._cache_size() >= 1          # compiled once the signature was hot
+    old = dict(registry.CONFIG)
+    registry.CONFIG.update(background=background)
+    switch = registry.CONFIG["compile_after"] + (registry.CONFIG["overlap"] if background
+                                                 else 0)
+    sig = _signature((x._v,))
+    try:
+        outs = []
+        for i in range(switch + 2):
+            outs.append(k(x._v))
+            assert (sig in k.hot) == (i + 1 > switch), i
+    finally:
+        registry.CONFIG.update(old)
+    assert k.jit._cache_size() >= 1
     for o in outs[1:]:
         np.testing.assert_allclose(np.asarray(o), np.asarray(outs[0]), rtol=1e-6, atol=1e-7)
 
@@ -144,8 +159,78 @@ def test_caches_are_bounded():
         for n in range(1, 12):
             a = jnp.ones((n,), jnp.float32)
             k(a, a)
+            k(a, a)
+        registry.drain()
         assert len(k.hot) <= 4 and len(k.cold) <= 4
         assert k.jit._cache_size() <= 4
     finally:
         registry.CONFIG.clear()
         registry.CONFIG.update(old)
+
+
+_RNG = np.random.default_rng(0)
+_X = jnp.asarray(_RNG.standard_normal((6, 5)).astype(np.float32))
+_I = jnp.asarray([3, 0, 5, 5, 1])
+_V = jnp.asarray(_RNG.standard_normal((2, 4, 3)).astype(np.float32))
+_J = jnp.asarray(_RNG.integers(0, 4, (2, 5)))
+_STRUCTURED = {
+    "gather rows": (lambda x, i: x[i], (_X, _I)),
+    "gather cols": (lambda x, i: x[:, i], (_X, _I)),
+    "gather rows and slice": (lambda x, i: x[i, 2:4], (_X, _I)),
+    "gather pairs": (lambda x, i: x[i, i], (_X, _I)),
+    "gather fill": (lambda x, i: x.at[i].get(mode="fill", fill_value=-1), (_X, jnp.asarray([9, 0, -7]))),
+    "gather clip": (lambda x, i: x.at[i].get(mode="clip"), (_X, jnp.asarray([9, 0, -7]))),
+    "take_along_axis": (lambda x, i: jnp.take_along_axis(x, i, axis=1),
+                        (_X, jnp.asarray(_RNG.integers(0, 5, (6, 3))))),
+    "batched gather": (lambda v, j: jax.vmap(lambda a, b: a[b])(v, j), (_V, _J)),
+    "scatter add": (lambda x, i: x.at[i].add(1.0), (_X, _I)),
+    "scatter set": (lambda x, i: x.at[i, 1].set(7.0), (_X, _I)),
+    "scatter max": (lambda x, i: x.at[:, i].max(0.5), (_X, _I)),
+    "scatter mul": (lambda x, i: x.at[i].multiply(2.0), (_X, _I)),
+    "scatter drop": (lambda x, i: x.at[i].add(3.0, mode="drop"), (_X, jnp.asarray([9, 0, 2]))),
+    "batched scatter": (lambda v, j: jax.vmap(lambda a, b: a.at[b].add(1.0))(v, j), (_V, _J)),
+    "gather grad": (lambda x: jax.grad(lambda v: v[_I].sum() * v[jnp.asarray([1, 1])].sum())(x),
+                    (_X,)),
+    "split": (lambda x: jnp.split(x, [1, 4], axis=1), (_X,)),
+    "scan": (lambda x: jax.lax.scan(lambda c, r: (c + r.sum(), c * r), 0.0, x), (_X,)),
+    "scan reverse": (lambda x: jax.lax.scan(lambda c, r: (c + r.sum(), c * r), 0.0, x,
+                                            reverse=True), (_X,)),
+    "scan empty": (lambda x: jax.lax.scan(lambda c, r: (c + r.sum(), c * r), 0.0, x[:0]), (_X,)),
+    "fori_loop": (lambda x: jax.lax.fori_loop(0, 3, lambda k, c: c * 2 + k, x), (_X,)),
+    "while": (lambda x: jax.lax.while_loop(lambda c: c.sum() < 100, lambda c: c + 1, x), (_X,)),
+    "cond": (lambda x: jax.lax.cond(x.sum() > 0, lambda v: v * 2, lambda v: v - 1, x), (_X,)),
+}
+
+
+@pytest.mark.parametrize("name", list(_STRUCTURED))
+def test_structured_primitives_evaluate_without_compiling(name, monkeypatch):
+    """gather/scatter (indexing and its gradient), scan/while/cond and add_any have NumPy
+    rules: a new shape of them compiles nothing, and the values equal XLA's."""
+    f, args = _STRUCTURED[name]
+    closed, tree = _interp.trace(f, args)
+
+    def no_bind(eqn, invals):
+        raise AssertionError(f"{eqn.primitive} fell back to jax")
+    monkeypatch.setattr(_interp, "_bind", no_bind)
+    got = _interp.run(closed, tree, args)
+    want = jax.jit(f)(*args)
+    for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-6, atol=1e-6,
+                                   equal_nan=True)
+
+
+@pytest.mark.parametrize("n", [4, 40, 4096])
+def test_tensor_of_an_aligned_array_is_a_copy(n):
+    """jax shares the memory of a 64-byte aligned NumPy array (as torch's .numpy() arrays
+    are) when it transfers it; torch.tensor must copy, torch.as_tensor shares."""
+    from torchlike._tensor import _aligned_empty
+    a = _aligned_empty((n,), np.dtype(np.float32))
+    a[...] = 1
+    t, shared = torch.tensor(a), torch.as_tensor(a)
+    a += 1
+    assert float(t[0]) == 1.0 and float(shared[0]) == 2.0
+    b = _aligned_empty((n,), np.dtype(np.float32))
+    b[...] = 3
+    d = _interp.to_device(b)
+    b[...] = 0
+    assert float(d[0]) == 3.0

@@ -13,10 +13,11 @@ import numpy as np
 
 from . import _dtype as D
 from ._autograd_core import INFERENCE
+from . import _interp
 from ._random import gen
 from ._ops import random as _random_ops
 from ._ops.registry import TABLE
-from ._tensor import Size, Tensor, _alias, _new, jax_device
+from ._tensor import Size, Tensor, _alias, _new, jax_device, place
 
 _RANDOM = TABLE["random_sample"]
 del _random_ops
@@ -91,9 +92,7 @@ def _check_alloc(shape, dtype):
 
 
 def _finish(v, device, requires_grad, dtype=None):
-    jd = jax_device(device)
-    if jd is not None:
-        v = jax.device_put(v, jd)
+    v = place(v, jax_device(device))
     t = _new(v)
     if INFERENCE[0]:
         t._inference = True     # a factory under inference_mode makes an inference tensor
@@ -203,8 +202,8 @@ def _legacy_new(dtype, args, device=None):
 
 
 def _host(a):
-    """A jax array of a NumPy array: a copy to the device, no XLA program per shape."""
-    return jax.device_put(a)
+    """A jax array of a NumPy array: a transfer to the device, no XLA program per shape."""
+    return _interp.to_device(a)
 
 
 def _dt(dtype, default=None):

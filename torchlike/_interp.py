@@ -449,6 +449,155 @@ _ELEMENTWISE |= {getattr(lax, n) for n in (
     "reduce_precision_p") if hasattr(lax, n)}
 
 
+# ------------------------------------------------- structured primitives (after _ELEMENTWISE)
+
+
+def _closed(j):
+    return (j.jaxpr, j.consts) if hasattr(j, "consts") else (j, ())
+
+
+def _scan(*args, jaxpr, length, reverse, num_consts, num_carry, **_):
+    body, bconsts = _closed(jaxpr)
+    consts = args[:num_consts]
+    carry = list(args[num_consts:num_consts + num_carry])
+    xs = args[num_consts + num_carry:]
+    ys = []
+    for i in (range(length - 1, -1, -1) if reverse else range(length)):
+        out = eval_jaxpr(body, bconsts, *consts, *carry, *[x[i] for x in xs])
+        carry, y = out[:num_carry], out[num_carry:]
+        ys.append(y)
+    if reverse:
+        ys.reverse()
+    stacked = []
+    for k, v in enumerate(body.outvars[num_carry:]):
+        a = v.aval
+        stacked.append(np.stack([y[k] for y in ys]) if ys else
+                       np.zeros((0,) + tuple(a.shape), a.dtype))
+    return carry + stacked
+
+
+def _while(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, **_):
+    cj, cc = _closed(cond_jaxpr)
+    bj, bc = _closed(body_jaxpr)
+    c_args = args[:cond_nconsts]
+    b_args = args[cond_nconsts:cond_nconsts + body_nconsts]
+    val = list(args[cond_nconsts + body_nconsts:])
+    while bool(eval_jaxpr(cj, cc, *c_args, *val)[0]):
+        val = eval_jaxpr(bj, bc, *b_args, *val)
+    return val
+
+
+def _cond(index, *ops, branches, **_):
+    i = min(max(int(index), 0), len(branches) - 1)
+    j, c = _closed(branches[i])
+    return eval_jaxpr(j, c, *ops)
+
+
+def _starts(indices, rank, index_map, op_batch, idx_batch):
+    """Per batch position of `indices` (index vector last), the full start vector over the
+    operand's `rank` dims: (B, rank) int64, and the batch shape."""
+    idx = np.asarray(indices).astype(np.int64)
+    batch = idx.shape[:-1]
+    b = int(np.prod(batch, dtype=np.int64))
+    idx = idx.reshape(b, idx.shape[-1])
+    starts = np.zeros((b, rank), np.int64)
+    for k, d in enumerate(index_map):
+        starts[:, d] = idx[:, k]
+    if op_batch:
+        coords = np.indices(batch).reshape(len(batch), b)
+        for od, i in zip(op_batch, idx_batch):
+            starts[:, od] = coords[i]
+    return starts, batch
+
+
+def _windows(starts, sizes):
+    """Index arrays (one per operand dim) of the windows of `sizes` at each start."""
+    r = len(sizes)
+    grids = np.meshgrid(*[np.arange(n) for n in sizes], indexing="ij") if r else []
+    return tuple(starts[:, d].reshape((-1,) + (1,) * r) + grids[d][None] for d in range(r))
+
+
+def _gather(operand, indices, *, dimension_numbers, slice_sizes, mode, fill_value=None, **_):
+    dn = dimension_numbers
+    op = np.asarray(operand)
+    mode = lax.GatherScatterMode.from_any(mode)
+    if mode == lax.GatherScatterMode.ONE_HOT:
+        raise _Unsupported
+    starts, batch = _starts(indices, op.ndim, dn.start_index_map, dn.operand_batching_dims,
+                            dn.start_indices_batching_dims)
+    sizes = np.asarray(slice_sizes, np.int64)
+    hi = np.asarray(op.shape, np.int64) - sizes
+    ok = np.all((starts >= 0) & (starts <= hi), axis=1)
+    starts = np.clip(starts, 0, np.maximum(hi, 0))       # XLA clamps the start of a slice
+    out = op[_windows(starts, sizes)] if starts.size or not op.ndim else \
+        np.zeros((starts.shape[0],) + tuple(sizes), op.dtype)
+    drop = set(dn.collapsed_slice_dims) | set(dn.operand_batching_dims)
+    out = out.reshape((out.shape[0],) + tuple(n for d, n in enumerate(sizes) if d not in drop))
+    if mode == lax.GatherScatterMode.FILL_OR_DROP and not ok.all():
+        if fill_value is None:
+            kind = op.dtype.kind
+            fill_value = (np.nan if kind in "fc" else True if kind == "b" else
+                          np.iinfo(op.dtype).min if kind == "i" else np.iinfo(op.dtype).max)
+        out = np.where(ok.reshape((-1,) + (1,) * (out.ndim - 1)), out,
+                       np.asarray(fill_value).astype(op.dtype))
+    out = out.reshape(batch + out.shape[1:])
+    nb, offset = len(batch), tuple(dn.offset_dims)
+    rest = iter(range(nb))
+    perm = [nb + offset.index(p) if p in offset else next(rest) for p in range(out.ndim)]
+    return out.transpose(perm)
+
+
+def _scatter(combine):
+    def rule(operand, indices, updates, *, dimension_numbers, mode, update_jaxpr=None, **_):
+        if combine is None and update_jaxpr is not None:
+            raise _Unsupported                   # scatter_apply: a function, not a value
+        dn = dimension_numbers
+        op = np.array(operand)
+        upd = np.asarray(updates, dtype=op.dtype)
+        r = op.ndim
+        starts, _ = _starts(indices, r, dn.scatter_dims_to_operand_dims,
+                            dn.operand_batching_dims, dn.scatter_indices_batching_dims)
+        skip = set(dn.inserted_window_dims) | set(dn.operand_batching_dims)
+        win_dims = [d for d in range(r) if d not in skip]
+        sizes = np.ones(r, np.int64)
+        sizes[win_dims] = [upd.shape[d] for d in dn.update_window_dims]
+        scatter_dims = [d for d in range(upd.ndim) if d not in dn.update_window_dims]
+        u = upd.transpose(scatter_dims + list(dn.update_window_dims))
+        u = u.reshape((starts.shape[0],) + tuple(sizes))
+        hi = np.asarray(op.shape, np.int64) - sizes
+        if lax.GatherScatterMode.from_any(mode) == lax.GatherScatterMode.CLIP:
+            starts = np.clip(starts, 0, np.maximum(hi, 0))
+        ok = np.all((starts >= 0) & (starts <= hi), axis=1)   # XLA skips such windows
+        starts, u = starts[ok], u[ok]
+        if starts.shape[0]:
+            index = _windows(starts, sizes)
+            if combine is None:
+                op[index] = u
+            else:
+                combine.at(op, index, u)
+        return op
+    return rule
+
+
+_RULES[lax.scan_p] = _scan
+if hasattr(lax, "split_p"):
+    _RULES[lax.split_p] = lambda x, *, sizes, axis, **_: np.split(
+        x, np.cumsum(sizes)[:-1].tolist(), axis=axis)
+_RULES[lax.while_p] = _while
+_RULES[lax.cond_p] = _cond
+_RULES[lax.gather_p] = _gather
+_RULES[lax.scatter_p] = _scatter(None)
+_RULES[lax.scatter_add_p] = _scatter(np.add)
+_RULES[lax.scatter_mul_p] = _scatter(np.multiply)
+_RULES[lax.scatter_min_p] = _scatter(np.minimum)
+_RULES[lax.scatter_max_p] = _scatter(np.maximum)
+try:
+    from jax._src import ad_util as _ad_util
+    _RULES[_ad_util.add_jaxvals_p] = lambda x, y, **_: np.add(x, y)
+except (ImportError, AttributeError):
+    pass
+
+
 # after _ELEMENTWISE: the key primitives (random_bits of a batch of keys...) are not elementwise
 try:
     _random_rules()
@@ -473,13 +622,13 @@ def _bind_eager(eqn, invals):
         n = int(np.prod(shape, dtype=np.int64))
         size = 1 << max(3, (n - 1).bit_length())
         flat = [np.pad(np.broadcast_to(v, shape).reshape(-1), (0, size - n)) for v in invals]
-        outs = prim.bind(*[jax.device_put(v) for v in flat], **eqn.params)
+        outs = prim.bind(*[to_device(v, copy=False) for v in flat], **eqn.params)
         outs = outs if prim.multiple_results else [outs]
         return [np.asarray(o)[:n].reshape(shape) for o in outs]
     args = []
     for var, v in zip(eqn.invars, invals):
         d = var.aval.dtype
-        v = jax.device_put(v)
+        v = to_device(v, copy=False)
         if jax.dtypes.issubdtype(d, _EXTENDED):   # a key held as its raw data
             v = jax.random.wrap_key_data(v, impl=d._impl)
         args.append(v)
@@ -545,6 +694,39 @@ def run(closed, out_tree, args):
               for x in jax.tree_util.tree_leaves(args)]
     with np.errstate(all="ignore"):
         outs = eval_jaxpr(closed.jaxpr, closed.consts, *leaves)
-    return jax.tree_util.tree_unflatten(out_tree, [jax.device_put(o) for o in outs])
+    return jax.tree_util.tree_unflatten(
+        out_tree, [to_device(o, v.aval.weak_type, copy=False)
+                   for o, v in zip(outs, closed.jaxpr.outvars)])
+
+
+_CPU = []
+
+
+def to_device(a, weak_type=False, copy=True):
+    """A jax array on the default CPU device holding NumPy array `a`. jax.device_put takes
+    about 10x longer for a small array (its Python path checks shardings and layouts); this
+    is the same transfer without those checks, and jax.device_put where it does not apply
+    (keys, float0, a jax without the private entry point). Both share the memory of a
+    64-byte aligned array instead of copying it: with `copy` (the default) `a` is copied
+    first, so that writes to the caller's array never reach the tensor; `copy=False` is for
+    arrays nobody else can write (the interpreter's results)."""
+    a = np.asarray(a)
+    if copy and a.flags.writeable and not a.ctypes.data % 64:
+        a = a.copy()
+    if _CPU is not None and a.dtype != jax.dtypes.float0 and \
+            not jax.dtypes.issubdtype(a.dtype, _EXTENDED):
+        try:
+            if not _CPU:
+                from jax._src import core as _core
+                from jax._src.interpreters import pxla as _pxla
+                dev = jax.local_devices(backend="cpu")[0]
+                _CPU[:] = [_core.ShapedArray, _pxla.batched_device_put,
+                           jax.sharding.SingleDeviceSharding(dev), [dev]]
+            shaped, put, sharding, devs = _CPU
+            return put(shaped(a.shape, a.dtype, weak_type=weak_type), sharding, [a], devs,
+                       committed=False)
+        except Exception:  # noqa: BLE001 - a jax whose private API moved: the public path
+            globals()["_CPU"] = None
+    return jax.device_put(a)
 
 

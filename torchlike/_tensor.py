@@ -120,6 +120,25 @@ def jax_device(dev):
     raise RuntimeError(f"torchlike does not support device type '{dev.type}'")
 
 
+_DEFAULT_JAX = []
+
+
+def place(v, jd):
+    """Array `v` on jax device `jd` (None: where it is). On jax's default device arrays stay
+    uncommitted, like jax's own results: jit keys its compiled programs on commitment too, so
+    a mix of committed and uncommitted inputs would compile each kernel more than once."""
+    if jd is None or _is_tracer(v):
+        return v if jd is None else jax.device_put(v, jd)
+    if not _DEFAULT_JAX:
+        _DEFAULT_JAX.append(jax.devices()[0])
+    if jd != _DEFAULT_JAX[0]:
+        return jax.device_put(v, jd)
+    if isinstance(v, jax.Array) and not v.committed and v.devices() == {jd}:
+        return v
+    from ._interp import to_device
+    return to_device(np.asarray(v))
+
+
 def _torch_device(jdev):
     if jdev.platform == "cpu":
         return _CPU

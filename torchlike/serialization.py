@@ -402,7 +402,7 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, bac
     (an expanded, stride-0 tensor)."""
     import jax
 
-    from ._tensor import Tensor, _new, contiguous_strides, jax_device
+    from ._tensor import Tensor, _new, contiguous_strides, jax_device, place
     if not isinstance(storage, _LoadedStorage):
         raise TypeError(f"expected a storage, got {type(storage).__name__}")
     if type(storage_offset) is not int:
@@ -429,15 +429,15 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, bac
     root = storage.root
     if root is None and storage_offset == 0 and numel == arr.size and \
             stride == contiguous_strides(size):
-        t = storage.root = _new(jax.device_put(arr.reshape(size), jax_device(storage.device)))
+        t = storage.root = _new(place(arr.reshape(size), jax_device(storage.device)))
     else:
         if root is None:
-            root = storage.root = _new(jax.device_put(arr, jax_device(storage.device)))
+            root = storage.root = _new(place(arr, jax_device(storage.device)))
         t = object.__new__(Tensor)
         t._base, t._meta = root, (size, stride, storage_offset)
         if numel <= arr.size:
             it = arr.itemsize
-            t._data = jax.device_put(
+            t._data = place(
                 np.lib.stride_tricks.as_strided(arr[storage_offset:], size,
                                                 tuple(s * it for s in stride)).copy(),
                 jax_device(storage.device))

@@ -37,6 +37,8 @@ CONFIG = {
     "compile_after": 4,          # sightings of one input signature before it is compiled
     "compile_after_s": 0.01,     # ... or seconds spent interpreting it, whichever comes first
     "background": True,          # compile hot signatures on a worker thread, interpret meanwhile
+    "overlap": 8,                # ... for this many more sightings, then switch (waiting if
+                                 # needed): a count, so results do not depend on timing
     "max_pending": 64,           # background compiles queued at most (others wait their turn)
     "max_signatures": 256,       # per kernel: signatures tracked (LRU) and compiled before reset
     "max_kernels": 512,          # per op: kernels (static arguments) kept, oldest dropped first
@@ -71,11 +73,11 @@ class Tiered:
     signature goes on being interpreted, so a dynamic program (new lengths every step) never
     waits on XLA's compiler. Subclasses set `fn`, then call `_tiers()`."""
 
-    __slots__ = ("fn", "jit", "hot", "cold")
+    __slots__ = ("fn", "jit", "hot", "cold", "queued")
 
     def _tiers(self):
         self.jit = jax.jit(self.fn)
-        self.hot, self.cold = set(), collections.OrderedDict()
+        self.hot, self.cold, self.queued = set(), collections.OrderedDict(), 0
 
     def __call__(self, *vals):
         sig = _signature(vals)
@@ -86,8 +88,7 @@ class Tiered:
         return self._cold(sig, vals)
 
     def _cold(self, sig, vals):
-        # ent: [sightings, seconds interpreted, traced jaxpr, compile state]; the state is
-        # None, "queued" (compiling in the background) or "failed" (stays interpreted)
+        # ent: [sightings, seconds interpreted, traced jaxpr, background compile or None]
         with _LOCK:
             ent = self.cold.get(sig)
             if ent is None:
@@ -97,25 +98,38 @@ class Tiered:
             else:
                 self.cold.move_to_end(sig)
             ent[0] += 1
-            promote = ent[3] is None and (ent[0] > CONFIG["compile_after"]
-                                          or ent[1] >= CONFIG["compile_after_s"])
-            if promote:
-                if len(self.hot) >= CONFIG["max_signatures"]:
+            job = ent[3]
+            hot = ent[0] > CONFIG["compile_after"] or ent[1] >= CONFIG["compile_after_s"]
+            background = CONFIG["background"] and _on_default_cpu(vals)
+            if hot and job is None:
+                if len(self.hot) + self.queued >= CONFIG["max_signatures"]:
                     # a new function object: jax keys its compiled programs by the function,
                     # so the old shapes' programs go with the old wrapper
                     self.jit = jax.jit(functools.wraps(self.fn)(lambda *a, _f=self.fn: _f(*a)))
                     self.hot.clear()
+                    self.queued = 0
+                    for e in self.cold.values():
+                        e[3] = None          # compiled for the old wrapper: submit again
                     STATS["jit_resets"] += 1
-                if CONFIG["background"] and _on_default_cpu(vals):
-                    promote = False
-                    if _BACKGROUND.pending < CONFIG["max_pending"]:
-                        ent[3] = "queued"
-                        _BACKGROUND.submit(self, self.jit, sig, ent, vals)
-                else:
-                    del self.cold[sig]
-                    self.hot.add(sig)
-                    STATS["compiled"] += 1
-        if promote or not _on_default_cpu(vals):
+                if background and _BACKGROUND.pending < CONFIG["max_pending"]:
+                    job = ent[3] = _BACKGROUND.submit(self.jit, vals)
+                    self.queued += 1
+            # the switch to the compiled kernel happens at a fixed sighting, so that eager
+            # results do not depend on how fast the compiler was
+            promote = hot and (not background or
+                               (job is not None and ent[0] > CONFIG["compile_after"]
+                                + CONFIG["overlap"]))
+            if promote:
+                self.cold.pop(sig, None)
+                self.hot.add(sig)
+                if job is not None:
+                    self.queued -= 1
+                STATS["compiled"] += 1
+        if promote:
+            if job is not None:
+                job.wait()
+            return self.jit(*vals)
+        if not _on_default_cpu(vals):
             return self.jit(*vals)
         if ent[2] is None:
             ent[2] = _interp.trace(self.fn, vals)
@@ -124,6 +138,21 @@ class Tiered:
         ent[1] += time.perf_counter() - t0
         STATS["interpreted"] += 1
         return out
+
+
+class _Job:
+    """A background compile: `wait()` returns when it is done (or failed, in which case the
+    caller's own jit call compiles it, or raises the error where the user sees it)."""
+
+    __slots__ = ("jit", "vals", "done")
+
+    def __init__(self, jit, vals):
+        self.jit, self.vals, self.done = jit, vals, threading.Event()
+
+    def wait(self):
+        if not self.done.is_set():
+            STATS["compile_waits"] += 1
+            self.done.wait()
 
 
 class _Background:
@@ -135,11 +164,12 @@ class _Background:
     def __init__(self):
         self.queue, self.pending, self.thread, self.stopped = None, 0, None, False
 
-    def submit(self, tiered, jit, sig, ent, vals):
+    def submit(self, jit, vals):
         import queue
+        job = _Job(jit, vals)
         if self.stopped:
-            ent[3] = None
-            return
+            job.done.set()
+            return job
         if self.thread is None or not self.thread.is_alive():
             self.queue = queue.Queue()
             self.thread = threading.Thread(target=self._work, name="torchlike-compile")
@@ -148,7 +178,8 @@ class _Background:
                 threading._register_atexit(self._stop)   # as concurrent.futures does
                 self._hooked = True
         self.pending += 1
-        self.queue.put((tiered, jit, sig, ent, vals))
+        self.queue.put(job)
+        return job
 
     def _stop(self):
         self.stopped = True
@@ -158,30 +189,22 @@ class _Background:
     def _work(self):
         q = self.queue
         while True:
-            item = q.get()
-            if item is None or self.stopped:
+            job = q.get()
+            if job is None:
                 q.task_done()
-                if item is None:
-                    return
-                continue
-            tiered, jit, sig, ent, vals = item
+                return
             try:
-                jax.block_until_ready(jit(*vals))
-                ok = True
-            except Exception:  # noqa: BLE001 - the interpreter ran it: it stays interpreted
-                ok = False
-            with _LOCK:
-                self.pending -= 1
-                if not ok:
-                    ent[3] = "failed"
-                    STATS["background_failures"] += 1
-                elif tiered.jit is jit:         # else the kernel was reset meanwhile
-                    tiered.cold.pop(sig, None)
-                    tiered.hot.add(sig)
-                    STATS["compiled"] += 1
-                else:
-                    ent[3] = None
-            q.task_done()
+                if not self.stopped:
+                    jax.block_until_ready(job.jit(*job.vals))
+                    STATS["background_compiles"] += 1
+            except Exception:  # noqa: BLE001 - the caller's own call raises it, if it does
+                STATS["background_failures"] += 1
+            finally:
+                job.vals = None
+                with _LOCK:
+                    self.pending -= 1
+                job.done.set()
+                q.task_done()
 
     def drain(self):
         """Wait until every queued compile is done (tests, benchmarks)."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._autograd_core import no_grad
 from .._ops.registry import commit
-from .._tensor import _new
+from .._tensor import _new, place
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -78,7 +78,7 @@ def _fill_random(tensor, kind, p0, p1, generator):
     key = gen(generator).next_key()
     r = _sample(key, kind, tuple(v.shape), v.dtype, float(p0), float(p1))
     if not isinstance(v, jax.core.Tracer):
-        r = jax.device_put(r, next(iter(v.devices())))
+        r = place(r, next(iter(v.devices())))
     with no_grad():
         commit(tensor, _new(r))
     return tensor

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .optimizer import Optimizer, cast, check_args, check_fused, options, wide
+from .optimizer import Optimizer, cast, check_args, check_fused, full_like, options, wide
 
 __all__ = ["Adagrad"]
 
@@ -34,7 +34,7 @@ class Adagrad(Optimizer):
         pass
 
     def init(self, group, p):
-        return {"sum": jnp.full(p.shape, group["initial_accumulator_value"], p._v.dtype)}
+        return {"sum": full_like(p.shape, group["initial_accumulator_value"], p._v.dtype)}
 
     @staticmethod
     def update(p, g, s, h, f):

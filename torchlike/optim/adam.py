@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import optax
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, check_args, check_fused, descend, optax_update, options, to_scalar
+from .optimizer import (Optimizer, check_args, check_fused, descend, optax_update, options, to_scalar,
+                        zeros_like)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -50,7 +51,7 @@ class Adam(Optimizer):
     def init(self, group, p):
         s = super().init(group, p)
         if group["amsgrad"]:
-            s["max_exp_avg_sq"] = jnp.zeros_like(p._v)
+            s["max_exp_avg_sq"] = zeros_like(p._v)
         return s
 
     @staticmethod

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .optimizer import Optimizer, cast, check_args, hp, options, wide
+from .optimizer import Optimizer, cast, check_args, hp, options, wide, zeros_like
 
 __all__ = ["ASGD"]
 
@@ -21,7 +21,7 @@ class ASGD(Optimizer):
 
     def init(self, group, p):
         return {"eta": jnp.asarray(hp(group["lr"]), jnp.float32),
-                "mu": jnp.ones((), jnp.float32), "ax": jnp.zeros_like(p._v)}
+                "mu": jnp.ones((), jnp.float32), "ax": zeros_like(p._v)}
 
     @staticmethod
     def update(p, g, s, h, f):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .optimizer import Optimizer, cast, check_args, moments, options, wide
+from .optimizer import Optimizer, cast, check_args, moments, options, wide, zeros_like
 
 __all__ = ["NAdam"]
 
@@ -28,8 +28,8 @@ class NAdam(Optimizer):
                                                    "capturable differentiable"))
 
     def init(self, group, p):
-        return {"mu_product": jnp.ones((), jnp.float32), "exp_avg": jnp.zeros_like(p._v),
-                "exp_avg_sq": jnp.zeros_like(p._v)}
+        return {"mu_product": jnp.ones((), jnp.float32), "exp_avg": zeros_like(p._v),
+                "exp_avg_sq": zeros_like(p._v)}
 
     @staticmethod
     def update(p, g, s, h, f):

@@ -33,9 +33,11 @@ from itertools import chain
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from .._autograd_core import GRAD
+from .._interp import to_device
 from .._ops.registry import commit
 from .._tensor import Tensor, _new, _set_root
 
@@ -159,7 +161,18 @@ def write(t, v):
 
 def step_tensor(value=0.0):
     """A ``state['step']``: a float32 0-d Tensor, as PyTorch keeps it."""
-    return _new(jnp.asarray(value, jnp.float32))
+    return _new(full_like((), value, jnp.float32))
+
+
+def full_like(shape, value, dtype):
+    """A state array filled with `value`, made on the host: a `jnp.full` would compile one
+    XLA program per parameter shape, eagerly."""
+    return to_device(np.full(shape, value, dtype))
+
+
+def zeros_like(v):
+    """Zeros shaped like array `v` (see `full_like`)."""
+    return full_like(v.shape, 0, v.dtype)
 
 
 # ------------------------------------------------------------------------ argument checks
@@ -475,7 +488,7 @@ class Optimizer:
                             g.detach_()
                         else:
                             g._rg = False
-                        write(g, jnp.zeros_like(g._v))
+                        write(g, zeros_like(g._v))
 
     def step(self, closure=None):
         """One optimization step; ``closure`` re-evaluates the model and returns the loss."""
@@ -564,7 +577,7 @@ class Optimizer:
     def init(self, group, p):
         """The state of one parameter beyond ``'step'``: ``{name: jax array}``; by default
         zeros shaped like ``p`` for each name in ``zeros``."""
-        return {k: jnp.zeros_like(p._v) for k in self.zeros}
+        return {k: zeros_like(p._v) for k in self.zeros}
 
     def _new_state(self, group, p):
         s = {"step": step_tensor()} if self.has_step else {}

@@ -1,10 +1,10 @@
 """RMSprop: optax's ``scale_by_rms`` / ``scale_by_stddev`` and ``trace`` with PyTorch's state."""
 from __future__ import annotations
 
-import jax.numpy as jnp
 import optax
 
-from .optimizer import Optimizer, check_args, descend, is_nonzero, optax_update, options
+from .optimizer import (Optimizer, check_args, descend, is_nonzero, optax_update, options,
+                        zeros_like)
 
 __all__ = ["RMSprop"]
 
@@ -31,9 +31,9 @@ class RMSprop(Optimizer):
     def init(self, group, p):
         s = super().init(group, p)
         if is_nonzero(group["momentum"]):
-            s["momentum_buffer"] = jnp.zeros_like(p._v)
+            s["momentum_buffer"] = zeros_like(p._v)
         if group["centered"]:
-            s["grad_avg"] = jnp.zeros_like(p._v)
+            s["grad_avg"] = zeros_like(p._v)
         return s
 
     @staticmethod

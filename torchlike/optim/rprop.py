@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .optimizer import Optimizer, cast, check_args, hp, options
+from .optimizer import Optimizer, cast, check_args, hp, options, zeros_like
 
 __all__ = ["Rprop"]
 
@@ -27,7 +27,7 @@ class Rprop(Optimizer):
                                                    "differentiable capturable"))
 
     def init(self, group, p):
-        return {"prev": jnp.zeros_like(p._v),
+        return {"prev": zeros_like(p._v),
                 "step_size": jnp.full(p.shape, hp(group["lr"]), p._v.dtype)}
 
     @staticmethod
