@@ -241,3 +241,31 @@ def test_optimizer_flags_and_learning_rates_reach_the_program():
             out.append(f().item())
         results[compiled] = out
     np.testing.assert_allclose(results[True], results[False], rtol=1e-6)
+
+
+def test_zero_grad_outside_the_step_still_compiles():
+    """`opt.zero_grad()` (set_to_none) before each call: the step enters with no grads and
+    creates them. It compiles once (was: ran eagerly on every call) and matches eager."""
+    def run(compiled):
+        torch.manual_seed(0)
+        net = torch.nn.Linear(4, 2)
+        opt = torch.optim.Adam(net.parameters(), lr=0.1)
+        x, y = torch.randn(8, 4), torch.randn(8, 2)
+
+        def step(x, y):
+            loss = ((net(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        s = torch.compile(step) if compiled else step
+        losses = []
+        for _ in range(6):
+            opt.zero_grad()
+            losses.append(float(s(x, y)))
+        return losses, net.weight.detach().numpy(), s
+    lc, wc, s = run(True)
+    le, we, _ = run(False)
+    st = s.stats()
+    assert st["traces"] == 1 and st["eager_calls"] == 2 and st["cache_hits"] == 3, st
+    np.testing.assert_allclose(lc, le, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(wc, we, rtol=1e-5, atol=1e-6)

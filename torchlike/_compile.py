@@ -19,11 +19,13 @@ from __future__ import annotations
 import functools
 import sys
 import warnings
+import weakref
 
 import jax
 import numpy as np
 
 from . import _checks, _trace
+from ._interp import to_device
 from .jit import _Traced
 from .nn.modules.module import Module
 from ._tensor import Tensor, _is_tracer, _new, _set_root
@@ -111,6 +113,7 @@ class CompiledFunction:
         self.fn = fn
         self._cache = {}
         self._seen = set()
+        self._grad_fill = {}     # entry structure -> parameters whose .grad the step creates
         self._kids = {}
         self._state = None
         self._stats = {"calls": 0, "eager_calls": 0, "traces": 0, "cache_hits": 0,
@@ -126,19 +129,38 @@ class CompiledFunction:
             st = self._state = _State(self, objs)
         return st
 
+    def _fill_grads(self, fill, objs, sig, key):
+        """A loop that sets `.grad` to None outside the step (`zero_grad()` before each call)
+        enters every call with grads the step creates: give those parameters zero grads
+        first (backward adds into them: the same values), so the step compiles once over
+        the structure it leaves, instead of running eagerly on every call."""
+        for r in fill:
+            t = r()
+            if t is not None and t._grad is None:
+                t._grad = _new(to_device(np.zeros(t._v.shape, t._v.dtype), copy=False))
+        st = self._reach(objs)
+        return st, (st.kid, sig, key[2])
+
     def __call__(self, *args, **kwargs):
         self._stats["calls"] += 1
         tens, sig, objs = _split_args(args, kwargs)
         st = self._reach(objs)
         key = (st.kid, sig, _amp_key())    # autocast state: a program traced under it casts
+        fill = self._grad_fill.get(key)
+        if fill:
+            st, key = self._fill_grads(fill, objs, sig, key)
         entry = self._cache.get(key)
         if entry is None:
             if key not in self._seen:
                 # first sight of this structure: run eagerly to create lazy state
                 self._stats["eager_calls"] += 1
                 self._state = None
+                bare = [t for t in st.boxes if t._rg and t.grad_fn is None and t._grad is None]
                 out = self.fn(*args, **kwargs)
                 self._seen.add((self._reach(objs).kid, sig, key[2]))
+                made = [weakref.ref(t) for t in bare if t._grad is not None]
+                if made:
+                    self._grad_fill[key] = made
                 return out
             entry = self._cache[key] = self._program(st, tens, args, kwargs)
             self._stats["traces"] += 1
