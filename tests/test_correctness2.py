@@ -529,6 +529,17 @@ _vcase("amax_then_modify_input_raises", lambda m, y, w: (lambda b: (y.mul_(-0.25
     m.amax(y, 0)))
 
 
+
+@case("view_same_dtype_write_is_not_tracked")
+def _(m):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    v = y.view(m.float32)
+    v.mul_(3)
+    y.sum().backward()
+    return x.grad, v.requires_grad, y
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_torch(torch, name):
     run_case(torch, name)

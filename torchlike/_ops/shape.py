@@ -55,12 +55,16 @@ def _image(base, dt):
     """The flat buffer a reinterpreting view indexes: a complex storage as its (real, imag)
     pairs (`.real`, `.imag`), or the storage's bits as another dtype of the same size."""
     dt = jnp.dtype(dt)
+    if dt == base.dtype:
+        return base.reshape(-1)
     if jnp.iscomplexobj(base) and not jnp.issubdtype(dt, jnp.complexfloating):
         return jnp.stack([jnp.real(base), jnp.imag(base)], -1).reshape(-1).astype(dt)
     return jax.lax.bitcast_convert_type(jax.lax.stop_gradient(base), dt).reshape(-1)
 
 
 def _from_image(img, base):
+    if img.dtype == base.dtype:
+        return img.reshape(base.shape)
     if jnp.iscomplexobj(base) and not jnp.iscomplexobj(img):
         p = img.reshape(base.shape + (2,))
         return jax.lax.complex(p[..., 0], p[..., 1]).astype(base.dtype)
