@@ -569,3 +569,11 @@ def test_lowrank_kl(torch):
         res.append(kls + list(m.autograd.grad(sum(k.sum() for k in kls), [f])))
     for a, b in zip(*res):
         assert_close(a, b, rtol=1e-6, atol=1e-9)
+
+
+def test_exponential_family_subclasses(torch):
+    names = ["Normal", "Bernoulli", "Beta", "Dirichlet", "Exponential", "Gamma", "Poisson",
+             "ContinuousBernoulli", "Laplace", "Categorical"]
+    for n in names:
+        assert issubclass(getattr(D, n), D.ExponentialFamily) == issubclass(
+            getattr(torch.distributions, n), torch.distributions.ExponentialFamily), n

@@ -9,6 +9,7 @@ from .._autograd_core import no_grad
 from .._tensor import Size
 from . import constraints
 from .distribution import Distribution
+from .exponential_family import ExponentialFamily
 from .utils import _size, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Bernoulli"]
@@ -19,7 +20,7 @@ def _bce_with_logits(logits, target):
     return F.clamp(logits, min=0) - logits * target + F.log1p(F.exp(-F.abs(logits)))
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """Bernoulli(probs=None, logits=None): 0/1 outcomes with P(1) = probs."""
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean

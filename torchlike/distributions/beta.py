@@ -7,12 +7,13 @@ from .._tensor import Size
 from . import constraints
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exponential_family import ExponentialFamily
 from .utils import _size, broadcast_all
 
 __all__ = ["Beta"]
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Beta(concentration1, concentration0), built on a two-component Dirichlet."""
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}

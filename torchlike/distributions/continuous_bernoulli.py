@@ -10,7 +10,7 @@ from .. import _creation as C
 from .._autograd_core import no_grad
 from .._tensor import Size
 from . import constraints
-from .exp_family import ExponentialFamily
+from .exponential_family import ExponentialFamily
 from .utils import _size, broadcast_all, clamp_probs, lazy_property, logits_to_probs, \
     probs_to_logits
 

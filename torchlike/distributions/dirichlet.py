@@ -5,12 +5,13 @@ from .._tensor import Size
 from . import constraints
 from ._sampling import standard_gamma
 from .distribution import Distribution
+from .exponential_family import ExponentialFamily
 from .utils import _size, _xlogy
 
 __all__ = ["Dirichlet"]
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Dirichlet(concentration) over the probability simplex of the last dimension."""
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex

@@ -1,44 +1,15 @@
-"""ExponentialFamily (the base class user code subclasses; entropy from the log normalizer by
-the Bregman identity, as PyTorch) and InverseGamma (1 / Gamma)."""
+"""InverseGamma (1 / Gamma); ExponentialFamily lives in exponential_family.py."""
 from __future__ import annotations
 
 from .. import _functions as F
 from . import constraints
-from .distribution import Distribution
+from .exponential_family import ExponentialFamily
 from .gamma import Gamma
 from .transformed_distribution import TransformedDistribution
 from .transforms import PowerTransform
 from .utils import _size
 
 __all__ = ["ExponentialFamily", "InverseGamma"]
-
-
-class ExponentialFamily(Distribution):
-    """Distributions p(x) = h(x) exp(<t(x), theta> - F(theta)): subclasses give
-    `_natural_params`, `_log_normalizer` and `_mean_carrier_measure`."""
-
-    @property
-    def _natural_params(self):
-        raise NotImplementedError
-
-    def _log_normalizer(self, *natural_params):
-        raise NotImplementedError
-
-    @property
-    def _mean_carrier_measure(self):
-        raise NotImplementedError
-
-    def entropy(self):
-        import torchlike as T
-        result = -self._mean_carrier_measure
-        nparams = [p.detach().requires_grad_() for p in self._natural_params]
-        with T.enable_grad():
-            lg_normal = self._log_normalizer(*nparams)
-            gradients = T.autograd.grad(lg_normal.sum(), nparams, create_graph=True)
-        result = result + lg_normal
-        for np_, g in zip(nparams, gradients):
-            result = result - (np_ * g).reshape(tuple(self._batch_shape) + (-1,)).sum(-1)
-        return result
 
 
 class InverseGamma(TransformedDistribution):

@@ -7,12 +7,13 @@ from .. import _creation as C
 from .._tensor import Size
 from . import constraints
 from .distribution import Distribution
+from .exponential_family import ExponentialFamily
 from .utils import _size, broadcast_all
 
 __all__ = ["Exponential"]
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Exponential(rate): density rate * exp(-rate * x) on x >= 0."""
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative

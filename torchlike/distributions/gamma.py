@@ -7,12 +7,13 @@ from .._tensor import Size
 from . import constraints
 from ._sampling import standard_gamma
 from .distribution import Distribution
+from .exponential_family import ExponentialFamily
 from .utils import _size, _xlogy, broadcast_all
 
 __all__ = ["Gamma"]
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Gamma(concentration, rate); rsample is reparameterised (jax.random.gamma's gradient)."""
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative

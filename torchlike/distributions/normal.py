@@ -8,12 +8,13 @@ from .._autograd_core import no_grad
 from .._tensor import Size
 from . import constraints
 from .distribution import Distribution
+from .exponential_family import ExponentialFamily
 from .utils import _standard_normal, _size, broadcast_all
 
 __all__ = ["Normal"]
 
 
-class Normal(Distribution):
+class Normal(ExponentialFamily):
     """Normal(loc, scale): the Gaussian with mean ``loc`` and standard deviation ``scale``."""
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real

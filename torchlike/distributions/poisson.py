@@ -8,12 +8,13 @@ from .._tensor import Size
 from . import constraints
 from ._sampling import poisson as _draw
 from .distribution import Distribution
+from .exponential_family import ExponentialFamily
 from .utils import _size, _xlogy, broadcast_all
 
 __all__ = ["Poisson"]
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """Poisson(rate): counts with mean ``rate`` (samples are floats, as in PyTorch)."""
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
