@@ -16,6 +16,7 @@ import collections
 import functools
 import builtins
 import inspect
+import queue
 import threading
 import time
 import weakref
@@ -89,6 +90,7 @@ class Tiered:
 
     def _cold(self, sig, vals):
         # ent: [sightings, seconds interpreted, traced jaxpr, background compile or None]
+        local = _on_default_cpu(vals)
         with _LOCK:
             ent = self.cold.get(sig)
             if ent is None:
@@ -100,7 +102,7 @@ class Tiered:
             ent[0] += 1
             job = ent[3]
             hot = ent[0] > CONFIG["compile_after"] or ent[1] >= CONFIG["compile_after_s"]
-            background = CONFIG["background"] and _on_default_cpu(vals)
+            background = CONFIG["background"] and local
             if hot and job is None:
                 if len(self.hot) + self.queued >= CONFIG["max_signatures"]:
                     # a new function object: jax keys its compiled programs by the function,
@@ -129,7 +131,7 @@ class Tiered:
             if job is not None:
                 job.wait()
             return self.jit(*vals)
-        if not _on_default_cpu(vals):
+        if not local:
             return self.jit(*vals)
         if ent[2] is None:
             ent[2] = _interp.trace(self.fn, vals)
@@ -163,9 +165,9 @@ class _Background:
 
     def __init__(self):
         self.queue, self.pending, self.thread, self.stopped = None, 0, None, False
+        self.hooked = False
 
     def submit(self, jit, vals):
-        import queue
         job = _Job(jit, vals)
         if self.stopped:
             job.done.set()
@@ -174,9 +176,9 @@ class _Background:
             self.queue = queue.Queue()
             self.thread = threading.Thread(target=self._work, name="torchlike-compile")
             self.thread.start()
-            if not getattr(self, "_hooked", False):
+            if not self.hooked:
                 threading._register_atexit(self._stop)   # as concurrent.futures does
-                self._hooked = True
+                self.hooked = True
         self.pending += 1
         self.queue.put(job)
         return job

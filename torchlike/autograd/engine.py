@@ -30,7 +30,9 @@ import numpy as np
 from jax.extend import core as _jcore
 
 from .._ops.registry import Tiered
-from .._ops.registry import record as _tape_record  # `record` is a flag name here
+# `ref` and `record` name local variables here
+from .._ops.registry import record as _tape_record
+from .._ops.registry import ref as _ref
 
 # measured on a 2-core CPU (docs/autograd.md): see configure()
 COMPILE_AFTER = 4      # sightings of a structure before it is compiled whole
@@ -319,12 +321,6 @@ def _conj(x, record):
             return x
         return _apply(_CONJ, (x._v,), (_ref(x),), record, "ConjBackward0")[0]
     return jnp.conj(x) if _is_complex(x) else x
-
-
-def _ref(t):
-    if not t._rg:
-        return None
-    return (t.grad_fn, t._out) if t.grad_fn is not None else t
 
 
 def _apply(k, vals, refs, record, name):
@@ -697,7 +693,7 @@ def _record_program(prog, args, arg_refs, cts, key):
     from .._tensor import Tensor
 
     cvals = [g._v if isinstance(g, Tensor) else g for g in cts]
-    crefs = [_ref(g) if isinstance(g, Tensor) else None for g in cts]
+    crefs = [_ref(g) for g in cts]
     vals = (*args, *cvals)
     if prog.record is None:
         def flat(*a, _n=len(args)):
