@@ -8,9 +8,9 @@ from .. import _creation as C
 from .._autograd_core import no_grad
 from .._tensor import Size
 from . import constraints
-from .distribution import Distribution
 from .exponential_family import ExponentialFamily
-from .utils import _size, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import (_size, broadcast_all, expand_param, lazy_property, logits_to_probs,
+                    probs_to_logits)
 
 __all__ = ["Bernoulli"]
 
@@ -43,12 +43,7 @@ class Bernoulli(ExponentialFamily):
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Bernoulli, _instance)
         batch_shape = _size(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
+        expand_param(self, new, batch_shape)
         super(Bernoulli, new).__init__(batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new

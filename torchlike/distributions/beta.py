@@ -3,10 +3,8 @@ from __future__ import annotations
 import numbers
 
 from .. import _functions as F
-from .._tensor import Size
 from . import constraints
 from .dirichlet import Dirichlet
-from .distribution import Distribution
 from .exponential_family import ExponentialFamily
 from .utils import _size, broadcast_all
 

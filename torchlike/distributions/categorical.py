@@ -11,7 +11,7 @@ from .._tensor import Size
 from . import constraints
 from ._sampling import categorical as _draw
 from .distribution import Distribution
-from .utils import _size, lazy_property, logits_to_probs, probs_to_logits
+from .utils import _size, expand_param, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Categorical"]
 
@@ -42,12 +42,7 @@ class Categorical(Distribution):
         new = self._get_checked_instance(Categorical, _instance)
         batch_shape = _size(batch_shape)
         param_shape = batch_shape + Size((self._num_events,))
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(param_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(param_shape)
-            new._param = new.logits
+        expand_param(self, new, param_shape)
         new._num_events = self._num_events
         super(Categorical, new).__init__(batch_shape, validate_args=False)
         new._validate_args = self._validate_args

@@ -11,8 +11,8 @@ from .._autograd_core import no_grad
 from .._tensor import Size
 from . import constraints
 from .exponential_family import ExponentialFamily
-from .utils import _size, broadcast_all, clamp_probs, lazy_property, logits_to_probs, \
-    probs_to_logits
+from .utils import (_size, broadcast_all, clamp_probs, expand_param, lazy_property,
+                    logits_to_probs, probs_to_logits)
 
 __all__ = ["ContinuousBernoulli"]
 
@@ -45,12 +45,7 @@ class ContinuousBernoulli(ExponentialFamily):
         new = self._get_checked_instance(ContinuousBernoulli, _instance)
         new._lims = self._lims
         batch_shape = _size(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
+        expand_param(self, new, batch_shape)
         ExponentialFamily.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new

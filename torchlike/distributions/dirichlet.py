@@ -4,7 +4,6 @@ from .. import _functions as F
 from .._tensor import Size
 from . import constraints
 from ._sampling import standard_gamma
-from .distribution import Distribution
 from .exponential_family import ExponentialFamily
 from .utils import _size, _xlogy
 

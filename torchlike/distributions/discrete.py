@@ -2,10 +2,7 @@
 form, entropy by enumerating the support)."""
 from __future__ import annotations
 
-import numbers
-
 import jax
-import jax.numpy as jnp
 
 from .. import _functions as F
 from .. import _creation as C
@@ -16,7 +13,8 @@ from . import constraints
 from ._sampling import _key
 from .categorical import Categorical
 from .distribution import Distribution
-from .utils import _size, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import (_size, broadcast_all, expand_param, lazy_property, logits_to_probs,
+                    probs_to_logits)
 
 __all__ = ["Binomial", "Multinomial", "OneHotCategorical"]
 
@@ -43,7 +41,6 @@ class Binomial(Distribution):
         if probs is not None:
             self.total_count, self.probs = broadcast_all(total_count, probs)
             self.total_count = self.total_count.type_as(self.probs)
-            is_scalar = isinstance(self.probs, numbers.Number)
         else:
             self.total_count, self.logits = broadcast_all(total_count, logits)
             self.total_count = self.total_count.type_as(self.logits)
@@ -54,12 +51,7 @@ class Binomial(Distribution):
         new = self._get_checked_instance(Binomial, _instance)
         batch_shape = _size(batch_shape)
         new.total_count = self.total_count.expand(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
+        expand_param(self, new, batch_shape)
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new

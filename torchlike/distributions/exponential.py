@@ -6,7 +6,6 @@ from .. import _functions as F
 from .. import _creation as C
 from .._tensor import Size
 from . import constraints
-from .distribution import Distribution
 from .exponential_family import ExponentialFamily
 from .utils import _size, broadcast_all
 

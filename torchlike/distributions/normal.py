@@ -7,7 +7,6 @@ from .. import _functions as F
 from .._autograd_core import no_grad
 from .._tensor import Size
 from . import constraints
-from .distribution import Distribution
 from .exponential_family import ExponentialFamily
 from .utils import _standard_normal, _size, broadcast_all
 

@@ -7,7 +7,6 @@ from .._autograd_core import no_grad
 from .._tensor import Size
 from . import constraints
 from ._sampling import poisson as _draw
-from .distribution import Distribution
 from .exponential_family import ExponentialFamily
 from .utils import _size, _xlogy, broadcast_all
 

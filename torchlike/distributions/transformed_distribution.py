@@ -2,8 +2,6 @@
 (LogNormal)."""
 from __future__ import annotations
 
-import numbers
-
 from .._autograd_core import no_grad
 from .._tensor import Size
 from . import constraints

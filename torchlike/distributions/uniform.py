@@ -4,7 +4,6 @@ import numbers
 
 from .. import _functions as F
 from .. import _creation as C
-from .._autograd_core import no_grad
 from .._tensor import Size
 from . import constraints
 from .distribution import Distribution

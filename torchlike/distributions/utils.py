@@ -67,6 +67,17 @@ def probs_to_logits(probs, is_binary=False):
     return T.log(ps)
 
 
+def expand_param(src, new, shape):
+    """`expand` of a distribution given by `probs` or `logits`: each of the two that `src`
+    holds (both once the other was computed) is expanded onto `new`, whose `_param` is the
+    last one set, as in PyTorch's expand methods."""
+    for name in ("probs", "logits"):
+        if name in src.__dict__:
+            v = getattr(src, name).expand(shape)
+            setattr(new, name, v)
+            new._param = v
+
+
 class lazy_property:
     """A non-data descriptor computed on first access and then cached on the instance."""
 
