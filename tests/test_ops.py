@@ -20,6 +20,7 @@ import pytest
 
 import torchlike
 from torchlike._ops.registry import TABLE, call
+from parity import compare  # the one structure/shape/dtype/value comparison with torch
 
 # modules that register ops of their own: import them so that the walk sees their ops
 for _mod in ("torchlike.nn", "torchlike.nn.functional", "torchlike.special", "torchlike.fft",
@@ -84,35 +85,6 @@ class Rec:
 UNARY_SHAPES = [((2, 3),)]           # 0-d inputs: test_zero_dim_inputs
 BINARY_SHAPES = [((2, 3), (2, 3)), ((2, 1), (3,))]   # 0-d: test_operator_promotion
 TERNARY_SHAPES = [((2, 1), (3,), ())]
-
-
-def compare(actual, expected, rtol=1e-5, atol=1e-6, where="result"):
-    """torchlike result vs torch result: same structure, shapes, dtypes and values."""
-    import torch
-    if isinstance(expected, torch.Tensor):
-        assert isinstance(actual, torchlike.Tensor), (where, type(actual))
-        assert tuple(actual.shape) == tuple(expected.shape), \
-            f"{where}: shape {tuple(actual.shape)} != torch's {tuple(expected.shape)}"
-        assert str(actual.dtype) == str(expected.dtype), \
-            f"{where}: dtype {actual.dtype} != torch's {expected.dtype}"
-        a = np.asarray(actual.detach().numpy())
-        e = expected.detach().numpy()
-        if e.dtype.kind in "fc":
-            np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, equal_nan=True,
-                                       err_msg=where)
-        else:
-            np.testing.assert_array_equal(a, e, err_msg=where)
-    elif isinstance(expected, (tuple, list)):
-        assert isinstance(actual, (tuple, list)), (where, type(actual))
-        assert len(actual) == len(expected), (where, len(actual), len(expected))
-        for i, (x, y) in enumerate(zip(actual, expected)):
-            compare(x, y, rtol, atol, f"{where}[{i}]")
-        if hasattr(expected, "_fields"):
-            assert tuple(getattr(actual, "_fields", ())) == expected._fields, where
-    elif isinstance(expected, float):
-        assert math.isclose(actual, expected, rel_tol=rtol, abs_tol=atol), (where, actual)
-    else:
-        assert actual == expected, (where, actual, expected)
 
 
 def _scal(x):
