@@ -16,7 +16,7 @@ sys.path.insert(0, ROOT)
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(ROOT, ".jax_cache"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.05")
 
-import torchlike  # noqa: E402,F401
+import torchlike as torchlike_mod  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +35,19 @@ def assert_close(actual, expected, rtol=1e-5, atol=1e-6):
     e = np.asarray(expected.detach().numpy() if hasattr(expected, "detach") else expected)
     assert a.shape == e.shape, (a.shape, e.shape)
     np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
+
+
+def results_or_same_error(torch_mod, f):
+    """Run `f(module)` on torch, then on torchlike. Where torch raises, torchlike must raise
+    the same type with the same message (returns None); else (torchlike's, torch's) results."""
+    try:
+        want = f(torch_mod)
+    except Exception as e:  # noqa: BLE001 - torchlike must raise the same type and message
+        with pytest.raises(type(e)) as info:
+            f(torchlike_mod)
+        assert str(info.value) == str(e)
+        return None
+    return f(torchlike_mod), want
 
 
 def pytest_terminal_summary(terminalreporter):
