@@ -9,8 +9,7 @@ from .._autograd_core import no_grad
 from .._tensor import Size
 from . import constraints
 from .exponential_family import ExponentialFamily
-from .utils import (_size, broadcast_all, expand_param, lazy_property, logits_to_probs,
-                    probs_to_logits)
+from .utils import BinaryProbs, _size, broadcast_all, expand_param
 
 __all__ = ["Bernoulli"]
 
@@ -20,7 +19,7 @@ def _bce_with_logits(logits, target):
     return F.clamp(logits, min=0) - logits * target + F.log1p(F.exp(-F.abs(logits)))
 
 
-class Bernoulli(ExponentialFamily):
+class Bernoulli(ExponentialFamily, BinaryProbs):
     """Bernoulli(probs=None, logits=None): 0/1 outcomes with P(1) = probs."""
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
@@ -60,14 +59,6 @@ class Bernoulli(ExponentialFamily):
     @property
     def variance(self):
         return self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

@@ -13,8 +13,7 @@ from . import constraints
 from ._sampling import _key
 from .categorical import Categorical
 from .distribution import Distribution
-from .utils import (_size, broadcast_all, expand_param, lazy_property, logits_to_probs,
-                    probs_to_logits)
+from .utils import BinaryProbs, _size, broadcast_all, expand_param
 
 __all__ = ["Binomial", "Multinomial", "OneHotCategorical"]
 
@@ -29,7 +28,7 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(Distribution, BinaryProbs):
     """Binomial(total_count=1, probs=None, logits=None)."""
     arg_constraints = {"total_count": constraints.nonnegative_integer,
                        "probs": constraints.unit_interval, "logits": constraints.real}
@@ -71,14 +70,6 @@ class Binomial(Distribution):
     @property
     def variance(self):
         return self.total_count * self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

@@ -20,8 +20,7 @@ from .laplace import Cauchy
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform, AffineTransform, ExpTransform, PowerTransform
-from .utils import (_size, broadcast_all, euler_constant, expand_param, lazy_property,
-                    logits_to_probs, probs_to_logits)
+from .utils import BinaryProbs, _size, broadcast_all, euler_constant, expand_param
 
 __all__ = ["Chi2", "HalfNormal", "HalfCauchy", "Pareto", "Weibull", "Geometric",
            "NegativeBinomial"]
@@ -202,7 +201,7 @@ class Weibull(TransformedDistribution):
                 + F.log(self.scale * self.concentration_reciprocal) + 1)
 
 
-class Geometric(Distribution):
+class Geometric(Distribution, BinaryProbs):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
@@ -238,14 +237,6 @@ class Geometric(Distribution):
     def variance(self):
         return (1.0 / self.probs - 1.0) / self.probs
 
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
     def sample(self, sample_shape=Size()):
         shape = tuple(self._extended_shape(sample_shape))
         tiny = float(np.finfo(self.probs.dtype.np).tiny)
@@ -266,7 +257,7 @@ class Geometric(Distribution):
                                                    reduction="none") / self.probs
 
 
-class NegativeBinomial(Distribution):
+class NegativeBinomial(Distribution, BinaryProbs):
     arg_constraints = {"total_count": constraints.greater_than_eq(0),
                        "probs": constraints.half_open_interval(0.0, 1.0),
                        "logits": constraints.real}
@@ -304,14 +295,6 @@ class NegativeBinomial(Distribution):
     @property
     def variance(self):
         return self.mean / F.sigmoid(-self.logits)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     def sample(self, sample_shape=Size()):
         with no_grad():

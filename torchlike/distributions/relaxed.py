@@ -14,8 +14,7 @@ from .categorical import Categorical
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
-from .utils import (_size, broadcast_all, clamp_probs, expand_param, lazy_property,
-                    logits_to_probs, probs_to_logits)
+from .utils import BinaryProbs, _size, broadcast_all, clamp_probs, expand_param
 
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli", "ExpRelaxedCategorical",
            "RelaxedOneHotCategorical"]
@@ -25,7 +24,7 @@ def _rand(shape, like):
     return C.rand(tuple(shape), dtype=like.dtype, device=like.device)
 
 
-class LogitRelaxedBernoulli(Distribution):
+class LogitRelaxedBernoulli(Distribution, BinaryProbs):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.real
 
@@ -51,14 +50,6 @@ class LogitRelaxedBernoulli(Distribution):
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

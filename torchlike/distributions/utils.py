@@ -145,3 +145,16 @@ def _xlogy(x, y):
         x = T.tensor(x, dtype=y.dtype)
     zero = x == 0
     return T.where(zero, T.zeros_like(y * x), x * T.log(T.where(zero, T.ones_like(y), y)))
+
+
+class BinaryProbs:
+    """`probs` and `logits` of a distribution over binary events (Bernoulli-like), each
+    computed from the other on first use: the constructor sets one of them."""
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
